@@ -1,0 +1,5 @@
+import sys
+
+from bulkops.cli import main
+
+sys.exit(main())

@@ -1,0 +1,226 @@
+"""The public job model: what a job declares, and nothing about how it is run.
+
+A job is plain Python. It names what it lists (``Source``), and turns the frozen list of items
+into ``Operation``s: explicit mutations, each with a key stable across runs, a description for
+humans, a ``Check`` that tells from current state whether it is already done, and what to write
+back to undo it. The runner (``bulkops.run.runner``) freezes the items and the plan into the
+journal, then executes; a job never touches HTTP sessions, SQLite or the terminal.
+
+Everything here is plain data that round-trips through JSON (``to_dict``/``from_dict``), because
+the plan is frozen in the journal and resume must not depend on re-listing or re-planning.
+
+Connections are named: ``"source"`` is the project the run is pointed at; a job that writes to
+another project (copy-experiments) declares ``"target"`` in ``Job.projects``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Protocol
+
+__all__ = [
+    "Check",
+    "Item",
+    "Job",
+    "JobConfigError",
+    "ListEdit",
+    "Operation",
+    "ReadContext",
+    "Skip",
+    "Source",
+]
+
+SOURCE = "source"
+
+
+class JobConfigError(ValueError):
+    """A job's parameters are wrong (unknown holdout, malformed --where, ...): nothing was sent.
+
+    The CLI turns it into exit code 2 with the message, which must name the problem.
+    """
+
+
+@dataclass(frozen=True)
+class Source:
+    """One paginated list a job reads: a catalog kind, server-side filters, and a connection."""
+
+    kind: str
+    filters: Mapping[str, str] = field(default_factory=dict)
+    project: str = SOURCE
+
+
+@dataclass(frozen=True)
+class Item:
+    """One listed entity, as frozen into the journal before any mutation."""
+
+    kind: str
+    id: str
+    data: Mapping[str, Any]
+    project: str = SOURCE
+
+    @property
+    def key(self) -> str:
+        return f"{self.project}:{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """How to tell, by reading current state, that an operation's effect is already there.
+
+    The runner GETs ``path`` (on the operation's connection) and the operation counts as done when:
+    - ``absent``: the GET answers 404 (a delete is done);
+    - else the GET answers 200 and its data ``contains`` the given JSON (dicts: every given key
+      matches recursively; lists: every given element is present) and holds none of ``excludes``
+      (lists: no given element present; dicts: recursively). ``contains=None`` and
+      ``excludes=None`` with ``absent=False`` means "exists" (a create is done).
+    """
+
+    path: str
+    contains: Any = None
+    excludes: Any = None
+    absent: bool = False
+
+
+@dataclass(frozen=True)
+class ListEdit:
+    """A read-modify-write edit of one list field, evaluated right before the request is sent.
+
+    ``field`` is a dotted path into the entity read from ``Operation.check.path``; a segment may
+    select one element of a list of objects by ``name[key=value]``, created when missing, e.g.
+    ``gateIDs`` or ``environmentOverrides[environment=staging].passingIDs``. The runner adds the
+    missing ``add`` values (keeping order, appending new ones) and drops the ``remove`` values, so
+    edits made by others since the plan are kept (no clobbering).
+    """
+
+    field: str
+    add: tuple[Any, ...] = ()
+    remove: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One mutation, explicit and serializable.
+
+    - ``key``: stable across runs and unique within a run (e.g. ``holdout:h1:attach``).
+    - ``method``/``path``/``body``: the request, path relative to the API base (``/gates/g1``).
+    - ``project``: the connection it goes to (``"source"`` or a name from ``Job.projects``).
+    - ``check``: tells whether the effect is already there (no-op skip, resume reconciliation).
+    - ``edits``: when given, the body is rebuilt at send time from a fresh GET of ``check.path``
+      with the edits applied; the body then holds the top-level fields in ``send_fields`` (default:
+      the top-level fields the edits touch). If nothing changes, the operation is SKIPPED.
+    - ``creates``: the request is not idempotent (POST create, add rule): never re-sent without
+      reading ``check`` first.
+    - ``before``: the before-image of what it changes (job-supplied, from the listed state); the
+      runner replaces it with the fresh read when it reads before sending.
+    - ``undo``: the explicit inverse (archive → unarchive, create → delete); when None, revert
+      writes the ``before`` fields back with PATCH on ``path``.
+    - ``depends_on``: keys of operations that must be DONE or SKIPPED before this one is sent
+      (dependency order in migrations: segment before gate before experiment).
+    - ``items``: keys (``Item.key``) of the listed items this operation serves; the plan summary
+      counts items served by no operation and no ``Skip`` as "already fine".
+    """
+
+    key: str
+    method: str
+    path: str
+    body: Any = None
+    description: str = ""
+    project: str = SOURCE
+    check: Check | None = None
+    edits: tuple[ListEdit, ...] = ()
+    send_fields: tuple[str, ...] = ()
+    creates: bool = False
+    before: Any = None
+    undo: Operation | None = None
+    depends_on: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Operation:
+        d = dict(data)
+        check = d.get("check")
+        d["check"] = Check(**check) if check is not None else None
+        d["edits"] = tuple(
+            ListEdit(e["field"], tuple(e.get("add", ())), tuple(e.get("remove", ())))
+            for e in d.get("edits", ())
+        )
+        d["send_fields"] = tuple(d.get("send_fields", ()))
+        d["depends_on"] = tuple(d.get("depends_on", ()))
+        d["items"] = tuple(d.get("items", ()))
+        undo = d.get("undo")
+        d["undo"] = cls.from_dict(undo) if undo is not None else None
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A planned non-action, reported in the plan and the report: an item left alone, and why.
+
+    ``blocked=True`` means the item should change but must not (e.g. a stale gate that an
+    experiment still references); its reason names what blocks it.
+    """
+
+    item: str
+    reason: str
+    blocked: bool = False
+
+
+class ReadContext(Protocol):
+    """Read-only access to the API that a job gets while it prepares and plans.
+
+    Reads do not spend the mutation budget. Errors are ``bulkops.api`` exceptions
+    (``NotFoundError`` for 404, ...).
+    """
+
+    async def get(self, path: str, *, project: str = SOURCE, **params: Any) -> Any:
+        """GET ``path`` and return the decoded ``data``."""
+        ...
+
+    def list(self, kind: str, *, project: str = SOURCE, **filters: Any) -> AsyncIterator[dict]:
+        """Stream every entity of a catalog kind (all pages)."""
+        ...
+
+
+class Job:
+    """Base class of jobs. Subclass it, set ``name``, and override the methods you need.
+
+    The runner builds the job from its parsed options (``Job(options)``), stores ``options`` in the
+    journal (so they must be JSON-serializable and hold no secrets), and on resume rebuilds the
+    same job from them; the plan itself is frozen, so ``plan`` is not called again.
+    """
+
+    name: ClassVar[str] = ""
+    help: ClassVar[str] = ""
+    #: Connections beyond "source" that this job writes to or reads from, e.g. ("target",).
+    projects: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.options = dict(options)
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Add this job's own command-line options (``bulkops run NAME --help`` shows them)."""
+
+    def sources(self) -> Sequence[Source]:
+        """The lists to freeze before planning."""
+        return ()
+
+    async def prepare(self, ctx: ReadContext) -> None:
+        """Validate parameters against current state (raise ``JobConfigError``); nothing is sent."""
+
+    async def plan(
+        self, items: AsyncIterable[Item], ctx: ReadContext
+    ) -> AsyncIterator[Operation | Skip]:
+        """Yield the smallest set of operations that reaches the desired state.
+
+        Items already in the desired state yield nothing (or a ``Skip`` with a reason worth
+        reporting). Called once per run, on the frozen list.
+        """
+        if False:  # pragma: no cover - makes this an async generator
+            yield
+        return
