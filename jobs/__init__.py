@@ -1,1 +1,18 @@
-"""Built-in jobs (imported as ``bulkops.jobs``), one module each, written against ``bulkops.run.job``."""
+"""Built-in jobs (imported as ``bulkops.jobs``), one module each, written against ``bulkops.run.job``.
+
+Jobs: ``attach_holdout``, ``overrides``, ``archive_stale_gates``, ``patch``,
+``copy_experiments`` (run as ``bulkops run attach-holdout ...``). Shared pieces, not jobs:
+``selection`` (the ``--where`` grammar), ``kinds`` (resource catalog facts), ``id_lists``
+(``a,b`` / ``@file`` ID lists) and ``references`` (rule-condition references).
+"""
+
+__all__ = ["BUILTIN_JOBS"]
+
+#: The built-in job names, as typed after ``bulkops run``.
+BUILTIN_JOBS = (
+    "attach-holdout",
+    "overrides",
+    "archive-stale-gates",
+    "patch",
+    "copy-experiments",
+)

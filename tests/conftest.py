@@ -1,5 +1,7 @@
 import pytest
 
+pytest_plugins = ["bulkops.testing"]
+
 
 @pytest.fixture
 def anyio_backend() -> str:

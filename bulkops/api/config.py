@@ -1,0 +1,132 @@
+"""Settings for talking to the Console API, resolved from arguments first, then the environment.
+
+The CLI and ``ConsoleClient`` share these rules, so ``--api-key`` and ``STATSIG_CONSOLE_API_KEY``
+mean the same thing everywhere:
+
+- API key: ``api_key`` argument (``--api-key``), else ``STATSIG_CONSOLE_API_KEY``; missing →
+  :class:`~bulkops.api.errors.ConfigError`.
+- Base URL: ``base_url`` (``--api-url``), else ``STATSIG_CONSOLE_API_URL``, else
+  ``https://statsigapi.net/console/v1``.
+- Mutation limits: ``mutation_limits`` (``--mutation-limit``), else ``BULKOPS_MUTATION_LIMITS``,
+  else the documented policy (100 per 10 s and 900 per 15 min).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from bulkops.api.errors import ConfigError
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_BASE_URL",
+    "ENV_API_KEY",
+    "ENV_API_URL",
+    "ENV_MUTATION_LIMITS",
+    "ClientSettings",
+    "MutationLimitsLike",
+    "Timeouts",
+    "resolve_api_key",
+    "resolve_base_url",
+    "resolve_mutation_limits",
+    "resolve_settings",
+]
+
+ENV_API_KEY = "STATSIG_CONSOLE_API_KEY"
+ENV_API_URL = "STATSIG_CONSOLE_API_URL"
+ENV_MUTATION_LIMITS = "BULKOPS_MUTATION_LIMITS"
+DEFAULT_BASE_URL = "https://statsigapi.net/console/v1"
+API_VERSION = "20240601"
+
+MutationLimitsLike = str | Iterable[str | tuple[int, float]]
+"""``"100/10s,900/15m"``, ``["100/10s", "900/15m"]`` or ``[(100, 10.0), (900, 900.0)]``."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per-request time limits in seconds (None: no limit of that kind).
+
+    ``connect`` bounds opening the TCP/TLS connection, ``read`` the wait for each chunk of the
+    answer, ``total`` a whole attempt (including waiting for a free pooled connection).
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 60.0
+    total: float | None = 300.0
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Resolved settings; the key is kept out of ``repr``."""
+
+    api_key: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    mutation_limits: tuple[tuple[int, float], ...] = ((100, 10.0), (900, 900.0))
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def resolve_api_key(api_key: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The API key from the argument, else ``STATSIG_CONSOLE_API_KEY``; raises ConfigError."""
+    key = api_key if api_key is not None else _env(env).get(ENV_API_KEY)
+    key = (key or "").strip()
+    if not key:
+        raise ConfigError(
+            f"no Console API key: pass --api-key or set {ENV_API_KEY} "
+            "(a Console API key from Project Settings → Keys & Environments)"
+        )
+    if key.startswith(("secret-", "client-")):
+        raise ConfigError(
+            "the API key given is an SDK key, not a Console API key: create a Console API key "
+            f"(it starts with 'console-') and pass it with --api-key or {ENV_API_KEY}"
+        )
+    return key
+
+
+def resolve_base_url(base_url: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The base URL from the argument, else ``STATSIG_CONSOLE_API_URL``, else the public API."""
+    url = base_url if base_url is not None else _env(env).get(ENV_API_URL)
+    url = (url or "").strip() or DEFAULT_BASE_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"the Console API URL must look like {DEFAULT_BASE_URL} (got a value without "
+            f"http(s):// and host): fix --api-url or {ENV_API_URL}"
+        )
+    return url.rstrip("/")
+
+
+def resolve_mutation_limits(
+    mutation_limits: MutationLimitsLike | None = None, env: Mapping[str, str] | None = None
+) -> tuple[tuple[int, float], ...]:
+    """Mutation windows ``((count, seconds), ...)`` from the argument, env, else the policy."""
+    from bulkops.api import limits
+
+    try:
+        if mutation_limits is None:
+            return limits.limits_from_env(_env(env))
+        return limits.normalize_limits(mutation_limits)  # type: ignore[arg-type]
+    except limits.MutationLimitError as exc:
+        raise ConfigError(
+            f"{exc} (set with --mutation-limit 100/10s --mutation-limit 900/15m, "
+            f"or {ENV_MUTATION_LIMITS}=100/10s,900/15m)"
+        ) from None
+
+
+def resolve_settings(
+    api_key: str | None = None,
+    base_url: str | None = None,
+    mutation_limits: MutationLimitsLike | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ClientSettings:
+    """Resolve all three settings at once (arguments win over the environment)."""
+    return ClientSettings(
+        api_key=resolve_api_key(api_key, env),
+        base_url=resolve_base_url(base_url, env),
+        mutation_limits=resolve_mutation_limits(mutation_limits, env),
+    )

@@ -1,0 +1,92 @@
+"""Read-mostly lists: metrics (``GET /metrics/list``), tags and target apps.
+
+Enough for jobs that read them (tags to filter, metrics to copy experiments): tags and target
+apps can be created; metrics come from a snapshot (``load``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from .kinds import id_from_name
+from .replies import ApiProblem, json_reply, page_params, paged_reply
+from .routes_entities import API_PREFIX, project_of, read_json
+from .state import STATE_KEY
+
+__all__ = ["add_catalog_routes"]
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+_CREATE: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "tags": (frozenset({"name", "description", "isCore"}), ("name", "description")),
+    "target_apps": (
+        frozenset({"name", "description", "gates", "dynamicConfigs", "experiments"}),
+        ("name", "description"),
+    ),
+}
+
+
+def _list(table: str, label: str) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        items = project_of(request).catalog[table]
+        page, limit = page_params(request.query, request.app[STATE_KEY].config.page_cap)
+        return paged_reply(
+            iter(items.values()),
+            len(items),
+            page,
+            limit,
+            request.path,
+            f"{label} listed successfully.",
+            request.query,
+        )
+
+    return handler
+
+
+def _read(table: str, label: str) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        item = project_of(request).catalog[table].get(request.match_info["id"])
+        if item is None:
+            raise ApiProblem(404, f"{label} {request.match_info['id']} not found.")
+        return json_reply({"message": f"{label} read successfully.", "data": item})
+
+    return handler
+
+
+def _create(table: str, label: str) -> Handler:
+    allowed, required = _CREATE[table]
+
+    async def handler(request: web.Request) -> web.Response:
+        project = project_of(request)
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise ApiProblem(400, "body must be a JSON object")
+        errors = [f"property {k} should not exist" for k in body if k not in allowed]
+        errors += [f"{k} should not be empty" for k in required if not body.get(k)]
+        if errors:
+            raise ApiProblem(400, "; ".join(errors))
+        item_id = id_from_name(str(body["name"]))
+        if item_id in project.catalog[table]:
+            raise ApiProblem(400, f"{label} {body['name']!r} already exists in this project.")
+        item: dict[str, Any] = {"id": item_id, "name": body["name"]}
+        if table == "tags":
+            item.update(description=body["description"], isCore=bool(body.get("isCore", False)))
+        project.catalog[table][item_id] = item
+        return json_reply({"message": f"{label} created successfully", "data": item})
+
+    return handler
+
+
+def add_catalog_routes(app: web.Application) -> None:
+    """Register metrics, tags and target-app routes."""
+    app.router.add_get(f"{API_PREFIX}/metrics/list", _list("metrics", "Metrics"))
+    app.router.add_get(f"{API_PREFIX}/metrics/{{id}}", _read("metrics", "Metric"))
+    app.router.add_get(f"{API_PREFIX}/tags", _list("tags", "Tags"))
+    app.router.add_post(f"{API_PREFIX}/tags", _create("tags", "Tag"))
+    app.router.add_get(f"{API_PREFIX}/tags/{{id}}", _read("tags", "Tag"))
+    app.router.add_get(f"{API_PREFIX}/target_app", _list("target_apps", "Target apps"))
+    app.router.add_post(f"{API_PREFIX}/target_app", _create("target_apps", "Target app"))
+    app.router.add_get(f"{API_PREFIX}/target_app/{{id}}", _read("target_apps", "Target app"))

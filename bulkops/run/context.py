@@ -1,0 +1,61 @@
+"""What the runner needs from a Console API client, and the ``ReadContext`` jobs plan with.
+
+``Connection`` is the small slice of ``bulkops.api.ConsoleClient`` the runner uses (request,
+paginate, and the project's mutation budget); tests may pass anything that has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
+
+from bulkops.run.job import SOURCE
+
+__all__ = ["BudgetLike", "ClientReadContext", "Connection"]
+
+
+class BudgetLike(Protocol):
+    """The parts of ``MutationBudget`` the runner reads (ETA and a statistics snapshot)."""
+
+    def eta(self, n: int) -> float: ...
+
+    def statistics(self) -> Any: ...
+
+
+class Connection(Protocol):
+    """A client of one project: ``ConsoleClient`` satisfies it."""
+
+    base_url: str
+    budget: BudgetLike
+
+    async def request(
+        self, method: str, path: str, json: Any = None, *, params: Mapping[str, Any] | None = None
+    ) -> Any: ...
+
+    def paginate(self, kind_or_path: str, **filters: Any) -> AsyncIterator[dict]: ...
+
+
+class ClientReadContext:
+    """``ReadContext`` over named connections; reads never spend the mutation budget."""
+
+    def __init__(self, connections: Mapping[str, Connection]) -> None:
+        self._connections = connections
+
+    def connection(self, project: str) -> Connection:
+        """The connection named ``project`` (ConfigError when there is none)."""
+        try:
+            return self._connections[project]
+        except KeyError:
+            from bulkops.api.errors import ConfigError
+
+            raise ConfigError(
+                f"the job reads project {project!r} but no connection of that name is set up"
+            ) from None
+
+    async def get(self, path: str, *, project: str = SOURCE, **params: Any) -> Any:
+        """GET ``path`` on the ``project`` connection."""
+        return await self.connection(project).request("GET", path, params=params or None)
+
+    def list(self, kind: str, *, project: str = SOURCE, **filters: Any) -> AsyncIterator[dict]:
+        """Stream every entity of a catalog kind on the ``project`` connection."""
+        return self.connection(project).paginate(kind, **filters)

@@ -1,0 +1,246 @@
+"""Executing one journaled operation: check, edits, send, record.
+
+The order of writes is what makes a run resumable: the IN_FLIGHT row (with a fingerprint of the
+request, the body and the before-image) is committed *before* the request goes out, and the
+outcome is written after. An operation found IN_FLIGHT (the process died, or the outcome of a
+non-idempotent request is unknown) is reconciled by reading its ``Check`` before anything is
+re-sent, so a create whose response was lost is not created twice.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from bulkops.api.errors import (
+    ApiError,
+    AuthError,
+    NotFoundError,
+    OutcomeUnknownError,
+    ValidationError,
+)
+from bulkops.run.context import Connection
+from bulkops.run.edits import apply_edits, contains, edited_fields, excludes
+from bulkops.run.job import Check, Operation
+from bulkops.run.journal import OpRecord
+from bulkops.run.writer import JournalWriter
+
+__all__ = ["FatalRunError", "OperationExecutor", "check_satisfied", "fingerprint"]
+
+KILL_AFTER_SEND_ENV = "BULKOPS_TEST_KILL_AFTER_SEND"
+
+
+class FatalRunError(Exception):
+    """The run cannot go on (the key was rejected, the journal is broken); stop cleanly."""
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """sha256 of the request: method, path and body (canonical JSON)."""
+    payload = orjson.dumps([method.upper(), path, body], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(payload).hexdigest()
+
+
+async def check_satisfied(conn: Connection, check: Check) -> bool:
+    """Read ``check.path`` and tell whether the operation's effect is there."""
+    try:
+        data = await conn.request("GET", check.path)
+    except NotFoundError:
+        return check.absent
+    if check.absent:
+        return False
+    if check.contains is not None and not contains(data, check.contains):
+        return False
+    return check.excludes is None or excludes(data, check.excludes)
+
+
+@dataclass
+class _Outcome:
+    status: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    retry: bool = False
+
+
+class OperationExecutor:
+    """Runs one ``OpRecord`` to a journaled outcome; returns its final status.
+
+    ``attempts`` bounds tries per run for retryable failures (5xx, resets, lost responses);
+    what is still failing is left FAILED_TEMP for ``bulkops resume``.
+    """
+
+    def __init__(
+        self,
+        connections: Mapping[str, Connection],
+        writer: JournalWriter,
+        *,
+        attempts: int = 3,
+    ) -> None:
+        self._connections = connections
+        self._writer = writer
+        self._attempts = max(1, attempts)
+        self._kill_after = int(os.environ.get(KILL_AFTER_SEND_ENV) or 0)
+        self._sent = 0
+
+    async def run(self, rec: OpRecord) -> str:
+        """Execute ``rec`` (retrying what may be retried) and journal its final status."""
+        conn = self._connection(rec.op)
+        reconciling = rec.status == "IN_FLIGHT"
+        before = rec.before
+        attempt = rec.attempts
+        outcome = _Outcome("FAILED_TEMP")
+        for _ in range(self._attempts):
+            attempt += 1
+            try:
+                outcome = await self._attempt(conn, rec, reconciling, before, attempt)
+            except AuthError as exc:
+                await self._record(rec.op.key, _failure("FAILED_TEMP", exc))
+                raise FatalRunError(str(exc)) from exc
+            if not outcome.retry:
+                break
+            reconciling = reconciling or outcome.status == "IN_FLIGHT"
+            before = outcome.fields.get("before", before)
+        await self._record(rec.op.key, outcome)
+        return outcome.status
+
+    def _connection(self, op: Operation) -> Connection:
+        try:
+            return self._connections[op.project]
+        except KeyError:
+            raise FatalRunError(
+                f"operation {op.key} writes to project {op.project!r}, but no connection of "
+                f"that name was configured (known: {', '.join(self._connections)})"
+            ) from None
+
+    async def _attempt(
+        self, conn: Connection, rec: OpRecord, reconciling: bool, before: Any, attempt: int
+    ) -> _Outcome:
+        op = rec.op
+        try:
+            if (
+                reconciling
+                and op.check is not None
+                and not op.edits
+                and await check_satisfied(conn, op.check)
+            ):
+                return _Outcome("DONE", {"message": "already in the desired state"})
+            if rec.guard is not None and not await self._guard_holds(conn, rec.guard):
+                return _Outcome(
+                    "FAILED_PERM", {"error": "conflict", "message": rec.guard["reason"]}
+                )
+            body = op.body
+            if op.edits:
+                path = op.check.path if op.check is not None else op.path
+                entity = await conn.request("GET", path)
+                edited, changed = apply_edits(entity or {}, op.edits)
+                if not changed:
+                    status = "DONE" if reconciling else "SKIPPED"
+                    return _Outcome(status, {"message": "already in the desired state"})
+                fields = op.send_fields or edited_fields(op.edits)
+                body = {name: edited.get(name) for name in fields}
+                if before is None or not reconciling:
+                    before = {name: copy.deepcopy(entity.get(name)) for name in fields}
+            elif op.check is not None and op.creates and not reconciling:
+                if await check_satisfied(conn, op.check):
+                    status = "DONE" if reconciling else "SKIPPED"
+                    return _Outcome(status, {"message": "already in the desired state"})
+            elif reconciling and op.creates and op.check is None:
+                return _Outcome(
+                    "FAILED_PERM",
+                    {
+                        "error": "outcome_unknown",
+                        "message": "sent before an interruption and "
+                        "it has no check to verify it: inspect it by hand",
+                    },
+                )
+        except AuthError:
+            raise
+        except ApiError as exc:
+            return _failure(_classify(exc), exc, retry=_classify(exc) == "FAILED_TEMP")
+        await self._writer.update(
+            op.key,
+            status="IN_FLIGHT",
+            attempts=attempt,
+            fingerprint=fingerprint(op.method, op.path, body),
+            sent_body=body,
+            before=before,
+        )
+        try:
+            data = await conn.request(op.method, op.path, json=body)
+        except AuthError:
+            raise
+        except OutcomeUnknownError as exc:
+            return await self._after_unknown(conn, op, exc, before)
+        except ApiError as exc:
+            status = _classify(exc)
+            return _failure(status, exc, retry=status == "FAILED_TEMP", before=before)
+        self._after_send()
+        response_id = data.get("id") if isinstance(data, dict) else None
+        return _Outcome(
+            "DONE",
+            {"http_status": 200, "response_id": response_id, "error": None, "message": None},
+        )
+
+    async def _after_unknown(
+        self, conn: Connection, op: Operation, exc: OutcomeUnknownError, before: Any
+    ) -> _Outcome:
+        """A non-idempotent request may have been applied: read state before anything else."""
+        if op.check is None and not op.edits:
+            return _failure("FAILED_PERM", exc, error="outcome_unknown")
+        try:
+            applied = op.check is not None and await check_satisfied(conn, op.check)
+        except AuthError:
+            raise
+        except ApiError:
+            return _failure("IN_FLIGHT", exc, retry=True, before=before, error="outcome_unknown")
+        if applied:
+            return _Outcome("DONE", {"message": "applied (response lost; confirmed by reading)"})
+        return _failure("IN_FLIGHT", exc, retry=True, before=before, error="outcome_unknown")
+
+    async def _guard_holds(self, conn: Connection, guard: Mapping[str, Any]) -> bool:
+        return await check_satisfied(conn, Check(**guard["check"]))
+
+    def _after_send(self) -> None:
+        self._sent += 1
+        if self._kill_after and self._sent == self._kill_after:
+            # Test hook: die between "request sent" and "journal written".
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    async def _record(self, key: str, outcome: _Outcome) -> None:
+        fields = {"status": outcome.status, **outcome.fields}
+        if outcome.status == "IN_FLIGHT":
+            # Still unknown after our tries: stays IN_FLIGHT, reconciled on resume.
+            fields.pop("before", None)
+        await self._writer.update(key, **fields)
+
+
+def _classify(exc: ApiError) -> str:
+    if isinstance(exc, (ValidationError, NotFoundError)):
+        return "FAILED_PERM"
+    if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+        return "FAILED_PERM"
+    return "FAILED_TEMP"
+
+
+def _failure(
+    status: str,
+    exc: ApiError,
+    *,
+    retry: bool = False,
+    before: Any = None,
+    error: str | None = None,
+) -> _Outcome:
+    fields: dict[str, Any] = {
+        "http_status": exc.status,
+        "error": error or type(exc).__name__,
+        "message": str(exc),
+        "response_id": exc.request_id,
+    }
+    if before is not None:
+        fields["before"] = before
+    return _Outcome(status, fields, retry=retry)

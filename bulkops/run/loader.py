@@ -1,0 +1,101 @@
+"""Finding a job: a built-in name (``bulkops.jobs.<name>``) or a path to a user's ``.py`` file."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import pkgutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from bulkops.run.job import Job, JobConfigError
+
+__all__ = ["builtin_job_names", "is_job_path", "load_job_class"]
+
+
+def is_job_path(spec: str) -> bool:
+    """True when ``spec`` names a file rather than a built-in job."""
+    return spec.endswith(".py") or "/" in spec or "\\" in spec
+
+
+def builtin_job_names() -> list[str]:
+    """Built-in jobs (as typed on the command line: ``-`` not ``_``)."""
+    try:
+        package = importlib.import_module("bulkops.jobs")
+    except ImportError:
+        return []
+    names = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
+            continue
+        try:
+            module = importlib.import_module(f"bulkops.jobs.{info.name}")
+        except Exception:  # noqa: BLE001, S112 - a broken module is simply not listed here
+            continue
+        if _jobs_in(module):
+            names.append(info.name.replace("_", "-"))
+    return sorted(names)
+
+
+def _jobs_in(module: ModuleType) -> list[type[Job]]:
+    return [
+        obj
+        for obj in vars(module).values()
+        if inspect.isclass(obj)
+        and issubclass(obj, Job)
+        and obj is not Job
+        and obj.__module__ == module.__name__
+    ]
+
+
+def load_job_class(spec: str) -> type[Job]:
+    """The ``Job`` subclass a built-in name or a file path stands for."""
+    module = _load_file(Path(spec)) if is_job_path(spec) else _load_builtin(spec)
+    jobs = _jobs_in(module)
+    if not jobs:
+        raise JobConfigError(f"{spec} defines no Job subclass: subclass bulkops.run.Job in it")
+    named = [j for j in jobs if j.name]
+    candidates = named or jobs
+    if len(candidates) > 1:
+        wanted = spec.replace("_", "-")
+        exact = [j for j in candidates if j.name == wanted]
+        if len(exact) == 1:
+            return exact[0]
+        names = ", ".join(j.__name__ for j in candidates)
+        raise JobConfigError(f"{spec} defines several jobs ({names}): keep one per file")
+    return candidates[0]
+
+
+def _load_builtin(name: str) -> ModuleType:
+    module_name = f"bulkops.jobs.{name.replace('-', '_')}"
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (module_name, "bulkops.jobs"):
+            raise
+        known = ", ".join(builtin_job_names()) or "none installed"
+        raise JobConfigError(
+            f"unknown job {name!r}: built-in jobs are {known}; or give a path to a .py file"
+        ) from None
+
+
+def _load_file(path: Path) -> ModuleType:
+    path = path.expanduser().resolve()
+    if not path.is_file():
+        raise JobConfigError(f"job file {path} does not exist")
+    module_name = f"bulkops_userjob_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise JobConfigError(f"cannot load {path} as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise JobConfigError(
+            f"loading job file {path} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    return module

@@ -1,0 +1,104 @@
+"""Progress of a run: a live bar on a terminal, plain lines otherwise, JSON lines for machines.
+
+It only reads ``Runner.statistics()``: done/failed/remaining, rate, the ETA from the budgets,
+and "paused by rate limit until HH:MM:SS" while a 429 pause holds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import IO, Any
+
+import anyio
+import orjson
+
+from bulkops.run.planview import format_duration
+from bulkops.run.runner import Runner, RunnerStatistics
+
+__all__ = ["ProgressPrinter"]
+
+_DONE = ("DONE", "SKIPPED")
+_FAILED = ("FAILED_TEMP", "FAILED_PERM")
+
+
+class ProgressPrinter:
+    """Prints a runner's progress every ``interval`` seconds in one of three modes.
+
+    ``mode``: ``"bar"`` (redrawn in place, for a TTY), ``"text"`` (one line per interval) or
+    ``"json"`` (one JSON object per line).
+    """
+
+    def __init__(self, stream: IO[str], *, mode: str = "text", interval: float | None = None):
+        self.stream = stream
+        self.mode = mode
+        self.interval = interval if interval is not None else (0.5 if mode == "bar" else 5.0)
+        self._last_done = 0
+        self._last_at = time.monotonic()
+        self._rate = 0.0
+
+    async def follow(self, runner: Runner) -> None:
+        """Print until cancelled."""
+        while True:
+            await anyio.sleep(self.interval)
+            self.show(runner.statistics())
+
+    def show(self, stats: RunnerStatistics) -> None:
+        """Print one progress update from a runner snapshot."""
+        done = sum(stats.counts.get(s, 0) for s in _DONE)
+        now = time.monotonic()
+        if now > self._last_at:
+            instant = (done - self._last_done) / (now - self._last_at)
+            self._rate = instant if not self._rate else 0.7 * self._rate + 0.3 * instant
+        self._last_done, self._last_at = done, now
+        if self.mode == "json":
+            self.stream.write(orjson.dumps(self._record(stats, done)).decode() + "\n")
+        elif self.mode == "bar":
+            self.stream.write("\r\x1b[2K" + self._line(stats, done, bar=True))
+        else:
+            self.stream.write(self._line(stats, done, bar=False) + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line (nothing to do for lines or JSON)."""
+        if self.mode == "bar":
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _record(self, stats: RunnerStatistics, done: int) -> dict[str, Any]:
+        return {
+            "event": "progress",
+            "done": done,
+            "failed": sum(stats.counts.get(s, 0) for s in _FAILED),
+            "remaining": stats.remaining,
+            "in_flight": stats.in_flight,
+            "rate_per_second": round(self._rate, 2),
+            "eta_seconds": stats.eta_seconds,
+            "rate_limited": stats.rate_limited,
+            "paused_until": _wall_clock(stats.paused_until),
+        }
+
+    def _line(self, stats: RunnerStatistics, done: int, *, bar: bool) -> str:
+        failed = sum(stats.counts.get(s, 0) for s in _FAILED)
+        total = done + failed + stats.remaining
+        text = (
+            f"done {done}  failed {failed}  remaining {stats.remaining}  "
+            f"{self._rate:.1f}/s  ETA {format_duration(stats.eta_seconds)}"
+        )
+        paused = _wall_clock(stats.paused_until)
+        if paused is not None:
+            text += (
+                f"  paused by rate limit until {time.strftime('%H:%M:%S', time.localtime(paused))}"
+            )
+        if bar:
+            width = 24
+            filled = int(width * (done + failed) / total) if total else width
+            return f"[{'#' * filled}{'.' * (width - filled)}] {done + failed}/{total}  {text}"
+        return f"progress: {text}"
+
+
+def _wall_clock(paused_until: float | None) -> float | None:
+    """The budget pauses on the monotonic clock; show it as wall-clock time."""
+    if paused_until is None:
+        return None
+    left = paused_until - time.monotonic()
+    return time.time() + left if left > 0 else None

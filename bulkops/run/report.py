@@ -1,0 +1,93 @@
+"""What a run did: ``status`` snapshots and the per-operation completion report.
+
+The report has one row per operation (S3 Batch Operations' completion report): key, operation,
+status, HTTP status, error, message; planned skips follow as ``SKIPPED``/``BLOCKED`` rows.
+Formats: JSON lines or CSV. Nothing here holds an API key: the journal never does.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+
+from bulkops.run.journal import Journal
+
+__all__ = ["REPORT_FIELDS", "iter_report_rows", "run_status", "write_report"]
+
+REPORT_FIELDS = ("key", "operation", "description", "status", "http_status", "error", "message")
+FAILED = frozenset({"FAILED_TEMP", "FAILED_PERM", "BLOCKED", "IN_FLIGHT"})
+
+
+def iter_report_rows(journal: Journal, *, failed_only: bool = False) -> Iterator[dict[str, Any]]:
+    """One dict per operation (then per planned skip), in plan order."""
+    for batch in journal.iter_operations():
+        for rec in batch:
+            if failed_only and rec.status not in FAILED:
+                continue
+            yield {
+                "key": rec.op.key,
+                "operation": f"{rec.op.method} {rec.op.path}",
+                "description": rec.op.description,
+                "status": rec.status,
+                "http_status": rec.http_status,
+                "error": rec.error,
+                "message": rec.message,
+            }
+    for item, reason, blocked in journal.iter_skips():
+        if failed_only and not blocked:
+            continue
+        yield {
+            "key": item,
+            "operation": "",
+            "description": "",
+            "status": "BLOCKED" if blocked else "SKIPPED",
+            "http_status": None,
+            "error": None,
+            "message": reason,
+        }
+
+
+def write_report(
+    journal: Journal, out: IO[str], *, fmt: str = "jsonl", failed_only: bool = False
+) -> int:
+    """Write the report as ``jsonl`` or ``csv``; returns the number of rows."""
+    rows = iter_report_rows(journal, failed_only=failed_only)
+    n = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=REPORT_FIELDS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            n += 1
+        return n
+    for row in rows:
+        out.write(orjson.dumps(row).decode() + "\n")
+        n += 1
+    return n
+
+
+def run_status(journal: Journal, *, eta_seconds: float | None = None) -> dict[str, Any]:
+    """Counts by state, 429s, elapsed and (when given) the ETA of a run."""
+    meta = journal.meta()
+    counts = journal.counts()
+    events = journal.event_counts()
+    started = meta.get("resumed_at") or meta.get("created_at") or time.time()
+    ended = meta.get("finished_at") if meta.get("phase") != "running" else None
+    rate_limited = events.get("rate_limited", 0)
+    return {
+        "run_id": meta.get("run_id"),
+        "job": meta.get("job"),
+        "phase": meta.get("phase"),
+        "created_at": meta.get("created_at"),
+        "finished_at": meta.get("finished_at"),
+        "counts": counts,
+        "items": journal.item_count(),
+        "remaining": sum(counts.get(s, 0) for s in ("PLANNED", "IN_FLIGHT", "FAILED_TEMP")),
+        "rate_limited_events": rate_limited,
+        "elapsed_seconds": round((ended or time.time()) - started, 3),
+        "eta_seconds": eta_seconds,
+    }

@@ -1,0 +1,388 @@
+"""The pipeline: list → freeze → plan → mutate, journaled at every step.
+
+``Runner.freeze_and_plan()`` streams every ``Job.sources()`` list into the journal before any
+mutation, then feeds the frozen items (read back from the journal) to ``Job.plan()`` and stores
+every ``Operation`` and ``Skip``. ``Runner.mutate()`` then executes what is not final yet with
+bounded concurrency: a feeder task streams operations out of the journal through a small memory
+object stream, a ``CapacityLimiter`` bounds the operations in flight, and an operation waits for
+its ``depends_on`` to be DONE/SKIPPED (a failed dependency fails it). Per-operation errors are
+recorded and never cancel the run; only fatal ones (key rejected, journal broken) stop it.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from bulkops.run.context import ClientReadContext, Connection
+from bulkops.run.dependencies import DependencyTracker
+from bulkops.run.execute import FatalRunError, OperationExecutor
+from bulkops.run.job import Item, Job, JobConfigError, Operation, Skip
+from bulkops.run.journal import FINAL_STATUSES, Journal, JournalError, OpRecord
+from bulkops.run.writer import JournalWriter
+
+__all__ = ["PlanSummary", "RunResult", "Runner", "RunnerStatistics"]
+
+PENDING = ("PLANNED", "IN_FLIGHT", "FAILED_TEMP")
+_BATCH = 500
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """What the frozen plan holds: N operations to send, M items already fine, and the ETA."""
+
+    items: int
+    operations: int
+    to_send: int
+    already_fine: int
+    skipped: int
+    blocked: int
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class RunnerStatistics:
+    """A snapshot of a run in progress."""
+
+    counts: Mapping[str, int]
+    in_flight: int
+    remaining: int
+    rate_limited: int
+    paused_until: float | None
+    elapsed: float
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How ``mutate()`` ended: counts by status, and whether it was interrupted or fatal."""
+
+    counts: Mapping[str, int]
+    interrupted: bool = False
+    fatal: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        """Operations left FAILED_TEMP or FAILED_PERM."""
+        return self.counts.get("FAILED_TEMP", 0) + self.counts.get("FAILED_PERM", 0)
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI exit code: 4 fatal, 3 interrupted, 1 some failed, else 0."""
+        if self.fatal:
+            return 4
+        if self.interrupted:
+            return 3
+        return 1 if self.failed or self.counts.get("IN_FLIGHT", 0) else 0
+
+
+class Runner:
+    """Runs one journaled run. ``connections`` maps names ("source", ...) to clients."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        connections: Mapping[str, Connection],
+        *,
+        job: Job | None = None,
+        concurrency: int = 16,
+        attempts: int = 3,
+        grace_seconds: float = 10.0,
+    ) -> None:
+        self.journal = journal
+        self.connections = connections
+        self.job = job
+        self.concurrency = max(1, concurrency)
+        self.grace_seconds = grace_seconds
+        self.writer = JournalWriter(journal)
+        self._executor = OperationExecutor(connections, self.writer, attempts=attempts)
+        self._limiter = anyio.CapacityLimiter(self.concurrency)
+        self._stop = anyio.Event()
+        self._changed = anyio.Event()
+        self._counts: Counter[str] = Counter()
+        self._remaining: dict[str, int] = {}
+        self._active = 0
+        self._started = time.monotonic()
+        self._fatal: str | None = None
+        self._ready: list[OpRecord] = []
+        self._deps = DependencyTracker({})
+        self._rate_limited_seen = 0
+        self._watch_scope = anyio.CancelScope()
+        self._grace_scope = anyio.CancelScope()
+
+    # -- list → freeze → plan ------------------------------------------------------------------
+
+    async def freeze_and_plan(self) -> PlanSummary:
+        """List every source into the journal, then plan from the frozen items."""
+        if self.job is None:
+            raise JobConfigError("this run has no job to plan with")
+        ctx = ClientReadContext(self.connections)
+        await self.job.prepare(ctx)
+        await self._call(self.journal.clear_plan)
+        await self._call(self.journal.set_meta, phase="listing")
+        for source in self.job.sources():
+            conn = ctx.connection(source.project)
+            batch: list[Item] = []
+            async for entity in conn.paginate(source.kind, **dict(source.filters)):
+                ident = entity.get("id", entity.get("name"))
+                batch.append(Item(source.kind, str(ident), entity, source.project))
+                if len(batch) >= _BATCH:
+                    await self._call(self.journal.add_items, batch)
+                    batch = []
+            await self._call(self.journal.add_items, batch)
+        entries: list[Operation | Skip] = []
+        async for entry in self.job.plan(self._frozen_items(), ctx):
+            if not isinstance(entry, (Operation, Skip)):
+                raise JobConfigError(f"plan() yielded {entry!r}: expected Operation or Skip")
+            entries.append(entry)
+            if len(entries) >= _BATCH:
+                await self._call(self.journal.add_plan, entries)
+                entries = []
+        await self._call(self.journal.add_plan, entries)
+        await self._call(self.journal.set_meta, phase="planned", planned_at=time.time())
+        return await self.summary()
+
+    async def _frozen_items(self) -> AsyncIterator[Item]:
+        after = 0
+        while page := await self._call(self.journal.items_page, after, _BATCH):
+            after = page[-1][0]
+            for _, item in page:
+                yield item
+
+    async def summary(self) -> PlanSummary:
+        """The plan's summary, with the ETA the budgets compute for what is left to send."""
+        counts = await self._call(self.journal.counts)
+        items = await self._call(self.journal.item_count)
+        served = await self._call(self.journal.served_items)
+        skips = await self._call(self.journal.skip_count)
+        remaining = await self._call(self.journal.remaining_by_project)
+        return PlanSummary(
+            items=items,
+            operations=sum(v for k, v in counts.items() if k != "BLOCKED"),
+            to_send=sum(remaining.values()),
+            already_fine=max(0, items - served),
+            skipped=skips - counts["BLOCKED"],
+            blocked=counts["BLOCKED"],
+            eta_seconds=self._eta(remaining),
+        )
+
+    # -- mutate ----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop taking new operations; the ones in flight finish (bounded by the grace time)."""
+        self._stop.set()
+        self._changed.set()
+        deadline = anyio.current_time() + self.grace_seconds
+        self._grace_scope.deadline = min(self._grace_scope.deadline, deadline)
+
+    def abort(self) -> None:
+        """Stop now: operations still in flight stay IN_FLIGHT (reconciled on resume)."""
+        self.stop()
+        self._grace_scope.cancel()
+
+    async def mutate(self) -> RunResult:
+        """Execute every operation that is not final yet; returns how it ended."""
+        self._started = time.monotonic()
+        self._counts = Counter(await self._call(self.journal.counts))
+        self._remaining = await self._call(self.journal.remaining_by_project)
+        self._deps = DependencyTracker(await self._call(self.journal.dependency_statuses))
+        await self._call(self.journal.set_meta, phase="running", resumed_at=time.time())
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(self.writer.serve)
+            outer.start_soon(self._watch_rate_limits)
+            try:
+                await self._dispatch_all()
+            except JournalError as exc:
+                self._fatal = f"the journal is broken: {exc}"
+            finally:
+                self.writer.close()  # serve() returns once everything queued is written
+                self._watch_scope.cancel()
+        return await self._finish()
+
+    async def _dispatch_all(self) -> None:
+        send, receive = anyio.create_memory_object_stream[OpRecord](self.concurrency)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._feed, send)
+            async with receive:
+                async for rec in receive:
+                    if self._stop.is_set():
+                        break
+                    await self._dispatch(rec, tg)
+                    await self._drain_ready(tg)
+                while (self._deps.parked or self._ready) and not self._stop.is_set():
+                    await self._drain_ready(tg)
+                    if not self._active and not self._ready:
+                        break
+                    await self._wait_changed()
+                await self._fail_unresolved()
+            await self._wait_in_flight(tg)
+
+    async def _wait_in_flight(self, tg: TaskGroup) -> None:
+        with self._grace_scope:
+            while self._active:
+                await self._wait_changed()
+        tg.cancel_scope.cancel()  # what is still in flight stays IN_FLIGHT in the journal
+
+    async def _wait_changed(self) -> None:
+        await self._changed.wait()
+        self._changed = anyio.Event()
+
+    async def _feed(self, send: Any) -> None:
+        async with send:
+            after = 0
+            while not self._stop.is_set():
+                page = await self._call(self.journal.operations_page, after, PENDING, _BATCH)
+                if not page:
+                    return
+                after = page[-1].seq
+                for rec in page:
+                    try:
+                        await send.send(rec)
+                    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        return  # the dispatcher stopped taking operations
+
+    async def _dispatch(self, rec: OpRecord, tg: TaskGroup) -> None:
+        if self._deps.park(rec):
+            return
+        failure = self._deps.failure(rec.op)
+        if failure is not None:
+            await self._fail_dependent(rec, *failure)
+        else:
+            token = object()
+            await self._limiter.acquire_on_behalf_of(token)
+            if self._stop.is_set():
+                self._limiter.release_on_behalf_of(token)
+                return
+            self._active += 1
+            tg.start_soon(self._run_one, rec, token)
+
+    async def _drain_ready(self, tg: TaskGroup) -> None:
+        while self._ready and not self._stop.is_set():
+            await self._dispatch(self._ready.pop(0), tg)
+
+    async def _run_one(self, rec: OpRecord, token: object) -> None:
+        status = "IN_FLIGHT"
+        try:
+            status = await self._executor.run(rec)
+        except (FatalRunError, JournalError) as exc:
+            self._fatal = self._fatal or str(exc)
+            self.stop()
+        finally:
+            self._limiter.release_on_behalf_of(token)
+        try:
+            await self._completed(rec, status)
+        finally:
+            self._active -= 1
+            self._changed.set()
+
+    async def _completed(self, rec: OpRecord, status: str) -> None:
+        self._counts[rec.status] -= 1
+        self._counts[status] += 1
+        if status in FINAL_STATUSES:
+            project = rec.op.project
+            self._remaining[project] = max(0, self._remaining.get(project, 0) - 1)
+        for waiting, failure in self._deps.complete(rec.op.key, status):
+            if failure is not None:
+                await self._fail_dependent(waiting, *failure)
+            else:
+                self._ready.append(waiting)
+        self._changed.set()
+
+    async def _fail_dependent(self, rec: OpRecord, status: str, message: str) -> None:
+        await self.writer.update(rec.op.key, status=status, error="dependency", message=message)
+        await self._completed(rec, status)
+
+    async def _fail_unresolved(self) -> None:
+        if self._stop.is_set():
+            return
+        for rec in self._deps.take_parked():
+            message = f"waits on {', '.join(self._deps.unmet(rec.op))}: a dependency cycle"
+            await self._fail_dependent(rec, "FAILED_PERM", message)
+
+    async def _watch_rate_limits(self) -> None:
+        with self._watch_scope:
+            await self._watch_rate_limits_forever()
+
+    async def _watch_rate_limits_forever(self) -> None:
+        while True:
+            await self._note_rate_limits()
+            await anyio.sleep(1.0)
+
+    async def _note_rate_limits(self) -> None:
+        """Journal the 429s the budgets saw since the last look (one event per look)."""
+        seen = 0
+        for conn in self.connections.values():
+            seen += int(getattr(_budget_stats(conn), "rate_limited", 0) or 0)
+        if seen > self._rate_limited_seen:
+            detail = {"count": seen - self._rate_limited_seen}
+            self._rate_limited_seen = seen
+            await self._call(self.journal.add_event, "rate_limited", None, detail)
+
+    async def _finish(self) -> RunResult:
+        await self._note_rate_limits()
+        counts = dict(await self._call(self.journal.counts))
+        left = sum(counts.get(s, 0) for s in PENDING)
+        interrupted = self._stop.is_set() and not self._fatal and left > 0
+        phase = (
+            "fatal"
+            if self._fatal
+            else "interrupted"
+            if interrupted
+            else ("incomplete" if left else "complete")
+        )
+        await self._call(self.journal.set_meta, phase=phase, finished_at=time.time())
+        return RunResult(counts, interrupted, self._fatal, time.monotonic() - self._started)
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    def statistics(self) -> RunnerStatistics:
+        """Counts by status, in flight, 429s seen, elapsed and the ETA from the budgets."""
+        paused = None
+        rate_limited = 0
+        for conn in self.connections.values():
+            stats = _budget_stats(conn)
+            rate_limited += int(getattr(stats, "rate_limited", 0) or 0)
+            until = getattr(stats, "paused_until", None)
+            if until is not None and (paused is None or until > paused):
+                paused = until
+        remaining = sum(self._counts.get(s, 0) for s in PENDING)
+        return RunnerStatistics(
+            counts=dict(self._counts),
+            in_flight=self._active,
+            remaining=remaining,
+            rate_limited=rate_limited,
+            paused_until=paused,
+            elapsed=time.monotonic() - self._started,
+            eta_seconds=self._eta(self._remaining),
+        )
+
+    def _eta(self, remaining: Mapping[str, int]) -> float | None:
+        etas = []
+        for project, n in remaining.items():
+            budget = getattr(self.connections.get(project), "budget", None)
+            if budget is None or not n:
+                continue
+            try:
+                etas.append(float(budget.eta(n)))
+            except (ArithmeticError, TypeError, ValueError):  # an ETA is informative only
+                return None
+        return max(etas, default=0.0)
+
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await self.writer.call(functools.partial(fn, *args, **kwargs))
+
+
+def _budget_stats(conn: Connection) -> Any:
+    budget = getattr(conn, "budget", None)
+    try:
+        return budget.statistics() if budget is not None else None
+    except (ArithmeticError, TypeError, ValueError, AttributeError):  # informative only
+        return None

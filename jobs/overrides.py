@@ -1,0 +1,297 @@
+"""``bulkops run overrides --kind gates ...``: add, remove or replace override IDs in bulk.
+
+Per selected entity the current overrides are read, and only what changes is sent:
+
+- adds only: one ``PATCH .../overrides`` holding just the missing IDs (the API's PATCH is a
+  union, so others' concurrent additions are kept);
+- removals (or ``--replace``): one ``POST .../overrides`` (the API's update) built by the runner
+  from a fresh read with ``ListEdit``s, so only the named IDs leave;
+- nothing to change: the entity is left alone (no request).
+
+Global overrides are ``passingUserIDs``/``failingUserIDs``; ``--environment staging`` edits the
+``environmentOverrides`` entry of that environment (``unitID`` = the entity's ``idType``).
+Experiments hold overrides by group: ``--group GROUP_ID`` with ``--add-passing`` /
+``--remove-passing`` edits ``userIDOverrides`` of that group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bulkops.jobs.id_lists import parse_id_list
+from bulkops.jobs.kinds import is_not_found, kind_facts
+from bulkops.jobs.selection import Selection, selection_for
+
+from bulkops.run.job import (
+    Check,
+    Item,
+    Job,
+    JobConfigError,
+    ListEdit,
+    Operation,
+    ReadContext,
+    Skip,
+    Source,
+)
+
+__all__ = ["Overrides"]
+
+KINDS = ("gates", "experiments", "holdouts", "dynamic_configs")
+#: Top-level fields of an ID-style overrides document (gates, holdouts).
+ID_FIELDS = ("passingUserIDs", "failingUserIDs", "passingCustomIDs", "failingCustomIDs",
+             "environmentOverrides")
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class _Change:
+    """What one entity's override list needs: IDs to add and to remove."""
+
+    field: str
+    add: tuple[str, ...]
+    remove: tuple[str, ...]
+
+
+class Overrides(Job):
+    """Add, remove or replace override IDs on the selected gates, holdouts or experiments."""
+
+    name = "overrides"
+    help = "add/remove/replace override IDs (global or per --environment) on selected entities"
+
+    def __init__(self, options: Any) -> None:
+        super().__init__(options)
+        self._ids: dict[str, tuple[str, ...]] | None = None
+        self._selection: Selection | None = None
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--kind", required=True, choices=KINDS, help="what to edit")
+        parser.add_argument("--where", action="append", metavar="FIELD=VALUE",
+                            help="selection, repeatable and AND-ed")
+        for flag in ("add-passing", "add-failing", "remove-passing", "remove-failing"):
+            parser.add_argument(f"--{flag}", metavar="IDS",
+                                help="comma-separated IDs, or @FILE with one ID per line")
+        parser.add_argument("--replace", action="store_true",
+                            help="make the lists exactly the --add-* IDs (removes all others)")
+        parser.add_argument("--environment", metavar="NAME",
+                            help="edit this environment's overrides instead of the global ones")
+        parser.add_argument("--group", metavar="GROUP_ID",
+                            help="experiments: the group whose ID overrides are edited")
+
+    # -- validation --------------------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        kind = self.options.get("kind")
+        if kind not in KINDS:
+            raise JobConfigError(f"--kind {kind!r}: choose one of {', '.join(KINDS)}")
+        if kind == "dynamic_configs":
+            raise JobConfigError(
+                "--kind dynamic_configs: the Console API has no overrides endpoint for dynamic "
+                "configs (only gates, experiments, holdouts and layers have one)"
+            )
+        return str(kind)
+
+    def ids(self) -> dict[str, tuple[str, ...]]:
+        """The parsed ID lists by action, validated (nothing is sent before this passes)."""
+        if self._ids is None:
+            ids = {
+                action: parse_id_list(f"--{action.replace('_', '-')}", self.options.get(action))
+                for action in ("add_passing", "add_failing", "remove_passing", "remove_failing")
+            }
+            self._validate(ids)
+            self._ids = ids
+        return self._ids
+
+    def _validate(self, ids: dict[str, tuple[str, ...]]) -> None:
+        if not any(ids.values()) and not self.options.get("replace"):
+            raise JobConfigError(
+                "nothing to do: give --add-passing, --add-failing, --remove-passing, "
+                "--remove-failing or --replace"
+            )
+        if self.options.get("replace") and (ids["remove_passing"] or ids["remove_failing"]):
+            raise JobConfigError("--replace sets the lists to the --add-* IDs; drop --remove-*")
+        for a, b in (("add_passing", "add_failing"), ("add_passing", "remove_passing"),
+                     ("add_failing", "remove_failing")):
+            both = sorted(set(ids[a]) & set(ids[b]))
+            if both:
+                flags = f"--{a.replace('_', '-')} and --{b.replace('_', '-')}"
+                raise JobConfigError(f"ID {both[0]!r} is in both {flags}")
+        environment = self.options.get("environment")
+        if environment is not None and not _ENVIRONMENT.match(str(environment)):
+            raise JobConfigError(
+                f"--environment {environment!r}: an environment name has only letters, digits, "
+                "'_' and '-' (no spaces)"
+            )
+        if self.kind == "experiments":
+            if not self.options.get("group"):
+                raise JobConfigError("--kind experiments: name the group with --group GROUP_ID")
+            if ids["add_failing"] or ids["remove_failing"] or environment is not None:
+                raise JobConfigError(
+                    "--kind experiments: overrides put IDs in a group; use --add-passing / "
+                    "--remove-passing with --group (no --*-failing, no --environment)"
+                )
+
+    def selection(self) -> Selection:
+        if self._selection is None:
+            self._selection = selection_for(kind_facts(self.kind), self.options.get("where"))
+        return self._selection
+
+    def sources(self) -> Sequence[Source]:
+        self.ids()
+        return [Source(self.kind, dict(self.selection().server))]
+
+    async def prepare(self, ctx: ReadContext) -> None:
+        self.ids()
+        self.selection()
+        environment = self.options.get("environment")
+        if environment is None:
+            return
+        try:
+            data = await ctx.get("/environments")
+        except Exception as exc:
+            if is_not_found(exc):
+                return
+            raise
+        names = [e.get("name") for e in (data or {}).get("environments") or ()]
+        if names and environment not in names:
+            raise JobConfigError(
+                f"--environment {environment!r}: not an environment of this project "
+                f"({', '.join(map(str, names))})"
+            )
+
+    # -- planning ----------------------------------------------------------------------------
+
+    async def plan(
+        self, items: AsyncIterable[Item], ctx: ReadContext
+    ) -> AsyncIterator[Operation | Skip]:
+        selection = self.selection()
+        base = kind_facts(self.kind)
+        async for item in items:
+            if not selection.matches(item.data):
+                yield Skip(item.key, f"not selected by {selection.describe()}")
+                continue
+            path = f"{base.entity_path(item.id)}/overrides"
+            current = dict(await ctx.get(path) or {})
+            changes = [c for c in self._changes(current) if c.add or c.remove]
+            if changes:
+                yield self._operation(item, path, current, changes)
+
+    def _changes(self, current: dict[str, Any]) -> list[_Change]:
+        ids = self.ids()
+        if self.kind == "experiments":
+            group = str(self.options["group"])
+            entry = _entry(current.get("userIDOverrides"), "groupID", group)
+            field = f"userIDOverrides[groupID={group}].ids"
+            return [self._change(field, entry.get("ids"), ids["add_passing"],
+                                 ids["remove_passing"])]
+        environment = self.options.get("environment")
+        if environment is None:
+            fields = ("passingUserIDs", "failingUserIDs")
+            lists = [current.get(f) for f in fields]
+        else:
+            entry = _entry(current.get("environmentOverrides"), "environment", environment)
+            prefix = f"environmentOverrides[environment={environment}]."
+            fields = (prefix + "passingIDs", prefix + "failingIDs")
+            lists = [entry.get("passingIDs"), entry.get("failingIDs")]
+        return [
+            self._change(fields[0], lists[0], ids["add_passing"], ids["remove_passing"]),
+            self._change(fields[1], lists[1], ids["add_failing"], ids["remove_failing"]),
+        ]
+
+    def _change(self, field: str, current: Any, add: Sequence[str],
+                remove: Sequence[str]) -> _Change:
+        present = list(current or ())
+        if self.options.get("replace"):
+            remove = [x for x in present if x not in set(add)]
+        return _Change(field, tuple(x for x in add if x not in present),
+                       tuple(x for x in remove if x in present))
+
+    def _operation(self, item: Item, path: str, current: dict[str, Any],
+                   changes: list[_Change]) -> Operation:
+        summary = "; ".join(
+            f"{c.field.rsplit('.', 1)[-1]} +{len(c.add)} -{len(c.remove)}" for c in changes)
+        where = f" in {self.options['environment']}" if self.options.get("environment") else ""
+        edits = tuple(ListEdit(c.field, add=c.add, remove=c.remove) for c in changes)
+        inverse = tuple(ListEdit(c.field, add=c.remove, remove=c.add) for c in changes)
+        send_fields = self._send_fields(current)
+        done, undone = _check(path, changes, forward=True), _check(path, changes, forward=False)
+        undo = Operation(
+            key=f"{item.kind}:{item.id}:overrides:undo", method="POST", path=path,
+            description=f"restore overrides of {item.kind} {item.id}", check=undone,
+            edits=inverse, send_fields=send_fields,
+        )
+        operation = Operation(
+            key=f"{item.kind}:{item.id}:overrides",
+            method="PATCH",
+            path=path,
+            description=f"overrides of {item.kind} {item.id}{where}: {summary}",
+            check=done,
+            before={f: current[f] for f in send_fields if f in current},
+            undo=undo,
+            items=(item.key,),
+        )
+        if any(c.remove for c in changes):
+            return replace(operation, method="POST", edits=edits, send_fields=send_fields)
+        return replace(operation, body=self._union_body(item, changes))
+
+    def _send_fields(self, current: dict[str, Any]) -> tuple[str, ...]:
+        if self.kind == "experiments":
+            return ("userIDOverrides",)
+        present = tuple(f for f in ID_FIELDS if f in current)
+        return present or ("passingUserIDs", "failingUserIDs", "environmentOverrides")
+
+    def _union_body(self, item: Item, changes: list[_Change]) -> dict[str, Any]:
+        if self.kind == "experiments":
+            return {"userIDOverrides": [{"groupID": self.options["group"],
+                                         "ids": list(changes[0].add)}]}
+        environment = self.options.get("environment")
+        adds = {c.field.rsplit(".", 1)[-1]: list(c.add) for c in changes}
+        passing = adds.get("passingUserIDs") or adds.get("passingIDs") or []
+        failing = adds.get("failingUserIDs") or adds.get("failingIDs") or []
+        if environment is None:
+            # the API takes the ID form only with both lists (it is a union: [] adds nothing)
+            return {"passingUserIDs": passing, "failingUserIDs": failing}
+        unit = item.data.get("idType") or "userID"
+        return {"environmentOverrides": [{"environment": environment, "unitID": unit,
+                                          "passingIDs": passing, "failingIDs": failing}]}
+
+
+def _entry(entries: Any, key: str, value: Any) -> dict[str, Any]:
+    for entry in entries or ():
+        if isinstance(entry, dict) and str(entry.get(key)) == str(value):
+            return entry
+    return {}
+
+
+def _nested(field: str, values: list[str]) -> dict[str, Any]:
+    """``environmentOverrides[environment=staging].passingIDs`` -> the Check document."""
+    if "[" not in field:
+        return {field: values}
+    head, _, leaf = field.partition("].")
+    name, _, selector = head.partition("[")
+    key, _, value = selector.partition("=")
+    return {name: [{key: value, leaf: values}]}
+
+
+def _check(path: str, changes: list[_Change], *, forward: bool) -> Check:
+    contains: dict[str, Any] = {}
+    excludes: dict[str, Any] = {}
+    for change in changes:
+        added, removed = (change.add, change.remove) if forward else (change.remove, change.add)
+        for doc, values in ((contains, added), (excludes, removed)):
+            if not values:
+                continue
+            if "[" in change.field:  # one entry per ID: excludes must fail on any one present
+                entries = [_nested(change.field, [v]) for v in values] if doc is excludes \
+                    else [_nested(change.field, list(values))]
+                for entry in entries:
+                    for name, element in entry.items():
+                        doc.setdefault(name, []).extend(element)
+            else:
+                doc.setdefault(change.field, []).extend(values)
+    return Check(path, contains=contains or None, excludes=excludes or None)

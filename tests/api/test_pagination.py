@@ -1,0 +1,154 @@
+"""Listing streams every item exactly once, in order, whatever the server does with ``limit``.
+
+The list server here computes pages from indexes (no stored list), so a big listing costs the
+test no memory of its own and tracemalloc sees only what the client holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import tracemalloc
+
+import orjson
+import pytest
+from aiohttp import web
+
+from bulkops.api import ConsoleClient
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+
+class ListServer:
+    """``/console/v1/gates`` with ``total`` items, capping ``limit`` at ``cap``."""
+
+    def __init__(self, total: int, cap: int, *, meta: str = "full", latency: float = 0.0) -> None:
+        self.total, self.cap, self.meta, self.latency = total, cap, meta, latency
+        self.queries: list[dict[str, str]] = []
+        self.in_flight = self.max_in_flight = 0
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        self.queries.append(dict(request.query))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)  # simulated server latency, lets requests overlap
+            return self._page(request)
+        finally:
+            self.in_flight -= 1
+
+    def _page(self, request: web.Request) -> web.Response:
+        limit = min(int(request.query.get("limit", 10)), self.cap)
+        page = int(request.query.get("page", 1))
+        start = (page - 1) * limit
+        items = [
+            {"id": f"g{i}", "name": f"gate {i}"}
+            for i in range(start, min(start + limit, self.total))
+        ]
+        more = start + limit < self.total
+        body: dict[str, object] = {"message": "ok", "data": items}
+        if self.meta != "none":
+            pagination: dict[str, object] = {
+                "itemsPerPage": limit,
+                "pageNumber": page,
+                "nextPage": f"/console/v1/gates?page={page + 1}&limit={limit}" if more else None,
+                "previousPage": None,
+            }
+            if self.meta == "full":
+                pagination["totalItems"] = self.total
+            body["pagination"] = pagination
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+
+async def collect(base_url: str, api_key: str, **filters: object) -> list[dict]:
+    async with ConsoleClient(api_key=api_key, base_url=base_url, page_size=100) as api:
+        return [item async for item in api.paginate("gates", **filters)]
+
+
+@pytest.mark.parametrize("meta", ["full", "no_total", "none"])
+async def test_page_cap_of_7_still_yields_every_item_once_in_order(serve, api_key, meta) -> None:
+    server = ListServer(total=50, cap=7, meta=meta)
+    async with serve(server) as base_url:
+        items = await collect(base_url, api_key)
+    assert [item["id"] for item in items] == [f"g{i}" for i in range(50)]
+    assert {q["limit"] for q in server.queries} == {"100"}
+    assert len(server.queries) == math.ceil(50 / 7) + (1 if meta == "none" and 50 % 7 == 0 else 0)
+
+
+async def test_empty_list_is_one_request_and_no_items(serve, api_key) -> None:
+    server = ListServer(total=0, cap=7)
+    async with serve(server) as base_url:
+        assert await collect(base_url, api_key) == []
+    assert len(server.queries) == 1
+
+
+async def test_exact_multiple_of_the_page_size_stops_without_a_spare_request(
+    serve, api_key
+) -> None:
+    server = ListServer(total=21, cap=7)
+    async with serve(server) as base_url:
+        assert len(await collect(base_url, api_key)) == 21
+    assert [q["page"] for q in server.queries] == ["1", "2", "3"]
+
+
+async def test_remaining_pages_are_fetched_concurrently_but_bounded(serve, api_key) -> None:
+    server = ListServer(total=200, cap=5, latency=0.002)
+    async with serve(server) as base_url:
+        assert len(await collect(base_url, api_key)) == 200
+    assert 1 < server.max_in_flight <= 4
+
+
+async def test_filters_become_query_parameters(serve, api_key) -> None:
+    server = ListServer(total=3, cap=7)
+    async with serve(server) as base_url:
+        await collect(base_url, api_key, type="STALE", tags=["a", "b"], isTemplate=False)
+    query = server.queries[0]
+    assert query["type"] == "STALE" and query["isTemplate"] == "false"
+    assert query["page"] == "1"
+
+
+async def test_stopping_early_sends_no_more_requests(serve, api_key) -> None:
+    server = ListServer(total=1000, cap=10)
+    async with (
+        serve(server) as base_url,
+        ConsoleClient(api_key=api_key, base_url=base_url, page_concurrency=2) as api,
+    ):
+        pages = api.paginate("/gates")
+        async for item in pages:
+            if item["id"] == "g15":
+                break
+        await pages.aclose()  # type: ignore[attr-defined]
+    assert len(server.queries) <= 3
+
+
+async def _stream_and_measure(serve, api_key: str, total: int) -> int:
+    server = ListServer(total=total, cap=1000)
+    seen = 0
+    tracemalloc.start()
+    try:
+        async with (
+            serve(server) as base_url,
+            ConsoleClient(api_key=api_key, base_url=base_url, page_size=1000) as api,
+        ):
+            async for item in api.paginate("gates"):
+                seen += 1
+                assert item["id"] == f"g{seen - 1}"
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert seen == total
+    print(f"{total} items streamed, tracemalloc peak {peak / 1e6:.1f} MB")
+    return peak
+
+
+async def test_200k_items_stream_in_bounded_memory(serve, api_key) -> None:
+    peak = await _stream_and_measure(serve, api_key, 200_000)
+    # Holding every item would take ~200 B each (40 MB); the pipeline holds a few pages.
+    assert peak < 15_000_000
+
+
+@pytest.mark.slow
+async def test_a_million_items_stream_in_the_same_memory(serve, api_key) -> None:
+    peak = await _stream_and_measure(serve, api_key, 1_000_000)
+    assert peak < 15_000_000  # the same bound as for 200k: memory does not grow with N
