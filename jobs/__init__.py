@@ -1,4 +1,6 @@
-"""Built-in jobs (imported as ``bulkops.jobs``), one module each, written against ``bulkops.run.job``.
+"""Built-in jobs (imported as ``bulkops.jobs``), one module each, written against the job API.
+
+The job API is ``bulkops.run.job``; nothing here touches HTTP, SQLite or the terminal.
 
 Jobs: ``attach_holdout``, ``overrides``, ``archive_stale_gates``, ``patch``,
 ``copy_experiments`` (run as ``bulkops run attach-holdout ...``). Shared pieces, not jobs:

@@ -171,6 +171,7 @@ class ArchiveStaleGates(Job):
                 before=before,
                 undo=Operation(
                     key=f"gate:{item.id}:unarchive", method="PUT", path=f"{path}/unarchive",
+                    body={},  # the spec requires a body; unarchiveReason is optional
                     description=f"unarchive gate {item.id}",
                     check=Check(path, excludes={"status": "Archived"}),
                 ),

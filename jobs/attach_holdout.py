@@ -76,7 +76,9 @@ class AttachHoldout(Job):
         kinds = self.options.get("kind") or ["gates"]
         unknown = [k for k in kinds if k not in MEMBER_FIELDS]
         if unknown:
-            raise JobConfigError(f"--kind {unknown[0]!r}: a holdout holds gates, experiments, layers")
+            raise JobConfigError(
+                f"--kind {unknown[0]!r}: a holdout holds gates, experiments, layers"
+            )
         return tuple(dict.fromkeys(kinds))
 
     def selections(self) -> dict[str, Selection]:

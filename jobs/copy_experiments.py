@@ -125,10 +125,13 @@ class CopyExperiments(Job):
         key = (kind, entity_id)
         if key not in self._source_cache:
             try:
-                self._source_cache[key] = dict(await ctx.get(kind_facts(kind).entity_path(entity_id)))
+                path = kind_facts(kind).entity_path(entity_id)
+                self._source_cache[key] = dict(await ctx.get(path))
             except Exception as exc:
                 if is_not_found(exc):
-                    raise _MissingSource(f"{kind} {entity_id} does not exist in the source") from None
+                    raise _MissingSource(
+                        f"{kind} {entity_id} does not exist in the source"
+                    ) from None
                 raise
         return self._source_cache[key]
 

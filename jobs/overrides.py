@@ -3,15 +3,18 @@
 Per selected entity the current overrides are read, and only what changes is sent:
 
 - adds only: one ``PATCH .../overrides`` holding just the missing IDs (the API's PATCH is a
-  union, so others' concurrent additions are kept);
+  union, so others' concurrent additions are kept), or the fewest PATCHes that fit when the
+  IDs exceed what one request may hold in a list (2000; 1000 for an experiment group);
 - removals (or ``--replace``): one ``POST .../overrides`` (the API's update) built by the runner
-  from a fresh read with ``ListEdit``s, so only the named IDs leave;
+  from a fresh read with ``ListEdit``s, so only the named IDs leave; an update whose list would
+  exceed that limit cannot be sent and is reported blocked;
 - nothing to change: the entity is left alone (no request).
 
 Global overrides are ``passingUserIDs``/``failingUserIDs``; ``--environment staging`` edits the
 ``environmentOverrides`` entry of that environment (``unitID`` = the entity's ``idType``).
 Experiments hold overrides by group: ``--group GROUP_ID`` with ``--add-passing`` /
-``--remove-passing`` edits ``userIDOverrides`` of that group.
+``--remove-passing`` edits the ``userIDOverrides`` entry of that group for every environment, or
+with ``--environment`` the entry of that group and environment.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ KINDS = ("gates", "experiments", "holdouts", "dynamic_configs")
 ID_FIELDS = ("passingUserIDs", "failingUserIDs", "passingCustomIDs", "failingCustomIDs",
              "environmentOverrides")
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+#: The most IDs one request may hold in one list (spec: ``maxItems`` of the global ID lists and
+#: of an experiment group's ``ids``); larger additions are split into several union PATCHes.
+MAX_IDS_PER_REQUEST = {"experiments": 1000}
+DEFAULT_MAX_IDS = 2000
 
 
 @dataclass(frozen=True)
@@ -130,10 +137,10 @@ class Overrides(Job):
         if self.kind == "experiments":
             if not self.options.get("group"):
                 raise JobConfigError("--kind experiments: name the group with --group GROUP_ID")
-            if ids["add_failing"] or ids["remove_failing"] or environment is not None:
+            if ids["add_failing"] or ids["remove_failing"]:
                 raise JobConfigError(
                     "--kind experiments: overrides put IDs in a group; use --add-passing / "
-                    "--remove-passing with --group (no --*-failing, no --environment)"
+                    "--remove-passing with --group (no --*-failing)"
                 )
 
     def selection(self) -> Selection:
@@ -178,15 +185,42 @@ class Overrides(Job):
             path = f"{base.entity_path(item.id)}/overrides"
             current = dict(await ctx.get(path) or {})
             changes = [c for c in self._changes(current) if c.add or c.remove]
-            if changes:
-                yield self._operation(item, path, current, changes)
+            if not changes:
+                continue
+            if any(c.remove for c in changes):
+                too_long = self._too_long(current, changes)
+                yield (Skip(item.key, too_long, blocked=True) if too_long
+                       else self._operation(item, path, current, changes))
+                continue
+            for part, chunk in enumerate(self._chunks(changes), start=1):
+                yield self._operation(item, path, current, chunk, part=part)
+
+    def _too_long(self, current: dict[str, Any], changes: list[_Change]) -> str | None:
+        """Why an update (POST of whole lists) cannot be sent, if a list exceeds the limit."""
+        limit = MAX_IDS_PER_REQUEST.get(self.kind, DEFAULT_MAX_IDS)
+        for change in changes:
+            size = len(_list_at(current, change.field)) + len(change.add) - len(change.remove)
+            if size > limit and not change.field.startswith("environmentOverrides"):
+                return (f"{change.field} would hold {size} IDs: one update takes at most "
+                        f"{limit}; remove IDs in a separate run first, then add")
+        return None
+
+    def _chunks(self, changes: list[_Change]) -> list[list[_Change]]:
+        """Additions split so that no request holds more IDs in one list than the API takes."""
+        limit = MAX_IDS_PER_REQUEST.get(self.kind, DEFAULT_MAX_IDS)
+        longest = max(len(c.add) for c in changes)
+        return [
+            [_Change(c.field, c.add[start:start + limit], ()) for c in changes
+             if c.add[start:start + limit]]
+            for start in range(0, longest, limit)
+        ]
 
     def _changes(self, current: dict[str, Any]) -> list[_Change]:
         ids = self.ids()
         if self.kind == "experiments":
-            group = str(self.options["group"])
-            entry = _entry(current.get("userIDOverrides"), "groupID", group)
-            field = f"userIDOverrides[groupID={group}].ids"
+            group, environment = str(self.options["group"]), self.options.get("environment")
+            entry = _group_entry(current.get("userIDOverrides"), group, environment)
+            field = f"userIDOverrides[groupID={group},environment={environment or ''}].ids"
             return [self._change(field, entry.get("ids"), ids["add_passing"],
                                  ids["remove_passing"])]
         environment = self.options.get("environment")
@@ -212,7 +246,7 @@ class Overrides(Job):
                        tuple(x for x in remove if x in present))
 
     def _operation(self, item: Item, path: str, current: dict[str, Any],
-                   changes: list[_Change]) -> Operation:
+                   changes: list[_Change], *, part: int = 1) -> Operation:
         summary = "; ".join(
             f"{c.field.rsplit('.', 1)[-1]} +{len(c.add)} -{len(c.remove)}" for c in changes)
         where = f" in {self.options['environment']}" if self.options.get("environment") else ""
@@ -220,13 +254,14 @@ class Overrides(Job):
         inverse = tuple(ListEdit(c.field, add=c.remove, remove=c.add) for c in changes)
         send_fields = self._send_fields(current)
         done, undone = _check(path, changes, forward=True), _check(path, changes, forward=False)
+        key = f"{item.kind}:{item.id}:overrides" + (f":{part}" if part > 1 else "")
         undo = Operation(
-            key=f"{item.kind}:{item.id}:overrides:undo", method="POST", path=path,
+            key=f"{key}:undo", method="POST", path=path,
             description=f"restore overrides of {item.kind} {item.id}", check=undone,
             edits=inverse, send_fields=send_fields,
         )
         operation = Operation(
-            key=f"{item.kind}:{item.id}:overrides",
+            key=key,
             method="PATCH",
             path=path,
             description=f"overrides of {item.kind} {item.id}{where}: {summary}",
@@ -241,15 +276,17 @@ class Overrides(Job):
 
     def _send_fields(self, current: dict[str, Any]) -> tuple[str, ...]:
         if self.kind == "experiments":
-            return ("userIDOverrides",)
+            return ("overrides", "userIDOverrides")
         present = tuple(f for f in ID_FIELDS if f in current)
         return present or ("passingUserIDs", "failingUserIDs", "environmentOverrides")
 
     def _union_body(self, item: Item, changes: list[_Change]) -> dict[str, Any]:
-        if self.kind == "experiments":
-            return {"userIDOverrides": [{"groupID": self.options["group"],
-                                         "ids": list(changes[0].add)}]}
         environment = self.options.get("environment")
+        if self.kind == "experiments":
+            entry = {"groupID": self.options["group"], "ids": list(changes[0].add)}
+            # the API takes both lists (a union: no gate/segment overrides added)
+            return {"overrides": [], "userIDOverrides": [
+                entry | ({"environment": environment} if environment else {})]}
         adds = {c.field.rsplit(".", 1)[-1]: list(c.add) for c in changes}
         passing = adds.get("passingUserIDs") or adds.get("passingIDs") or []
         failing = adds.get("failingUserIDs") or adds.get("failingIDs") or []
@@ -268,14 +305,42 @@ def _entry(entries: Any, key: str, value: Any) -> dict[str, Any]:
     return {}
 
 
+def _list_at(document: dict[str, Any], field: str) -> list[Any]:
+    """The list a ``ListEdit`` field names in ``document`` (``[]`` when absent)."""
+    if "[" not in field:
+        return list(document.get(field) or ())
+    head, _, leaf = field.partition("].")
+    name, _, selector = head.partition("[")
+    pairs = [pair.partition("=") for pair in selector.split(",")]
+    for entry in document.get(name) or ():
+        if isinstance(entry, dict) and all(
+            (entry.get(key) in (None, "")) if not value else str(entry.get(key)) == value
+            for key, _, value in pairs
+        ):
+            return list(entry.get(leaf) or ())
+    return []
+
+
+def _group_entry(entries: Any, group: str, environment: Any) -> dict[str, Any]:
+    """An experiment's ``userIDOverrides`` entry of ``group`` in ``environment`` (None: global)."""
+    for entry in entries or ():
+        if (isinstance(entry, dict) and str(entry.get("groupID")) == group
+                and (entry.get("environment") or None) == (environment or None)):
+            return entry
+    return {}
+
+
 def _nested(field: str, values: list[str]) -> dict[str, Any]:
-    """``environmentOverrides[environment=staging].passingIDs`` -> the Check document."""
+    """``environmentOverrides[environment=staging].passingIDs`` -> the Check document.
+
+    Keys selected by an empty value (``environment=``: none) are left out of the document.
+    """
     if "[" not in field:
         return {field: values}
     head, _, leaf = field.partition("].")
     name, _, selector = head.partition("[")
-    key, _, value = selector.partition("=")
-    return {name: [{key: value, leaf: values}]}
+    pairs = (pair.partition("=") for pair in selector.split(","))
+    return {name: [{**{key: value for key, _, value in pairs if value}, leaf: values}]}
 
 
 def _check(path: str, changes: list[_Change], *, forward: bool) -> Check:

@@ -1,9 +1,8 @@
 """The per-project mutation budget: exact sliding windows that stay safe under any latency.
 
 The Console API counts mutations per project in several sliding windows at once (by default
-100 per 10 s and 900 per 15 min). `MutationBudget` keeps every window as a log of our own
-sends, checks all windows and records a send in all of them in one step, and only then lets
-the request go:
+100 per 10 s and 900 per 15 min). `MutationBudget` checks every window and records a send in
+all of them in one step, and only then lets the request go:
 
     budget = MutationBudget()                  # DEFAULT_MUTATION_LIMITS
     permit = await budget.acquire()            # right before sending a POST/PATCH/PUT/DELETE
@@ -16,23 +15,20 @@ the request go:
     async with budget.slot():                  # the same, as a context manager
         ...
 
-Why a window log and not aiolimiter: aiolimiter is a leaky bucket whose burst equals its rate,
-so `AsyncLimiter(900, 900)` admits a full bucket at once and then refills continuously,
-~1,720 requests in one 15-minute interval; stacking `AsyncLimiter(100, 10)` on top of it records
-a send in the outer limiter while the inner one may still make it wait, so the two never agree
-on when a send happened (aiolimiter issues #298 and #240). A log of send/response times per
-window is exact, small (one float per mutation of the longest window) and lets us model latency.
+The window arithmetic (and why it is a log of our own rather than aiolimiter) lives in
+`bulkops.api.windows`: a send occupies every window from the moment it leaves until its
+response came back plus the window's span, which is safe for any latency and costs one
+latency per window turn.
 
-Latency: the server counts a mutation when it arrives, at a moment between our send and its
-response that we never see. A send therefore occupies every window from the moment we send it
-until its response came back plus the window's span; until the response comes back it occupies
-the windows indefinitely. That is exact on the safe side for any latency, and costs one latency
-per window turn.
+Waiting: senders queue first come, first served. Only the head of the queue watches the
+clock, sleeping until the exact moment the log says the next send fits (the response time of
+the entry that must leave plus its span). When it wakes it grants permits to every queued
+sender that fits at that moment in one step, so a burst of 100 leaves in one pass of the
+event loop instead of one task hand-off per send.
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
 from collections import deque
@@ -47,18 +43,21 @@ from bulkops.api.clock import Clock, MonotonicClock
 from bulkops.api.limits import (
     DEFAULT_MUTATION_LIMITS,
     MutationLimit,
-    MutationLimitError,
     format_mutation_limit,
     normalize_limits,
 )
+from bulkops.api.windows import BACKOFF_FACTOR, RECOVERY_STEP, WindowLog
 
-__all__ = ["BudgetStatistics", "MutationBudget", "Permit", "WindowStatistics"]
+__all__ = [
+    "BACKOFF_FACTOR",
+    "RECOVERY_STEP",
+    "BudgetStatistics",
+    "MutationBudget",
+    "Permit",
+    "WindowStatistics",
+]
 
 _INF = math.inf
-# After a 429, the window we suspect is lowered to this share of what the server accepted from
-# us, and recovers by RECOVERY_STEP of its limit per span without another 429.
-BACKOFF_FACTOR = 0.9
-RECOVERY_STEP = 0.1
 
 
 class Permit:
@@ -108,6 +107,16 @@ class BudgetStatistics:
     total_sent: int
 
 
+class _Waiter:
+    """A queued sender: woken through `event`, handed its permit in `permit`."""
+
+    __slots__ = ("event", "permit")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.permit: Permit | None = None
+
+
 class MutationBudget:
     """Exact sliding-window mutation budget for one project, shared by all of its senders.
 
@@ -127,26 +136,20 @@ class MutationBudget:
         margin: float = 0.0,
         clock: Clock | None = None,
     ) -> None:
-        self._limits = normalize_limits(limits)
-        self._base_caps = tuple(_cap_with_margin(count, margin) for count, _ in self._limits)
+        self._log = WindowLog(normalize_limits(limits), margin)
         self._margin = margin
         self._clock: Clock = clock if clock is not None else MonotonicClock()
-        self._max_span = max(span for _, span in self._limits)
-        self._releases: list[float] = []  # response times, ascending; an entry per answered send
-        self._sends: deque[float] = deque()  # send times, ascending, for statistics
-        self._in_flight = 0
-        self._waiters: deque[anyio.Event] = deque()
+        self._waiters: deque[_Waiter] = deque()
         self._paused_until = -_INF
         self._rate_limited = 0
         self._total_sent = 0
         self._numbers = itertools.count(1)
-        # Back-off after a 429: per window, the lowered cap and when it was set.
-        self._backoff: list[tuple[int, float] | None] = [None] * len(self._limits)
+        self._head_deadline = _INF  # when the sleeping head of the queue will look again
 
     @property
     def limits(self) -> tuple[MutationLimit, ...]:
         """The windows, as `(count, span_seconds)` pairs."""
-        return self._limits
+        return self._log.limits
 
     @property
     def clock(self) -> Clock:
@@ -160,30 +163,29 @@ class MutationBudget:
         response (or an error) came back.
         """
         await anyio.lowlevel.checkpoint_if_cancelled()
-        if not self._waiters and self._ready_at(self._clock.now()) <= self._clock.now():
-            permit = self._record()
+        now = self._clock.now()
+        if not self._waiters and self._ready_at(now) <= now:
+            permit = self._record(now)
             await anyio.lowlevel.cancel_shielded_checkpoint()
             return permit
-        wake = anyio.Event()
-        self._waiters.append(wake)
+        waiter = _Waiter()
+        self._waiters.append(waiter)
         try:
-            while True:
-                if self._waiters[0] is wake:
+            while waiter.permit is None:
+                if self._waiters[0] is waiter:
                     now = self._clock.now()
                     ready_at = self._ready_at(now)
                     if ready_at <= now:
-                        self._waiters.popleft()
-                        self._wake_head()
-                        return self._record()
-                    await self._sleep_or_wake(wake, ready_at - now)
+                        self._grant(now)
+                        continue
+                    await self._sleep_or_wake(waiter, ready_at - now)
                 else:
-                    await wake.wait()
-                wake = self._renew(wake)
+                    await waiter.event.wait()
+                if waiter.event.is_set():
+                    waiter.event = anyio.Event()
+            return waiter.permit
         except BaseException:
-            was_head = bool(self._waiters) and self._waiters[0] is wake
-            self._waiters.remove(wake)
-            if was_head:
-                self._wake_head()
+            self._withdraw(waiter)
             raise
 
     def release(self, permit: Permit) -> None:
@@ -193,12 +195,12 @@ class MutationBudget:
         if permit.released_at is not None:
             return
         now = self._clock.now()
-        if self._releases and now < self._releases[-1]:
-            now = self._releases[-1]
-        permit.released_at = now
-        self._in_flight -= 1
-        self._releases.append(now)
-        self._wake_head()
+        permit.released_at = self._log.release(now)
+        # A release only matters to the head when it brings its turn forward (it usually
+        # does not: the entry that must expire first is an older one), so the head is not
+        # woken a hundred times per window turn just to go back to sleep.
+        if self._waiters and self._ready_at(now) < self._head_deadline:
+            self._wake_head()
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Permit]:
@@ -219,18 +221,14 @@ class MutationBudget:
         """
         now = self._clock.now()
         self._rate_limited += 1
-        window = self._suspect_window(now)
-        occupied = self._occupied(window, now)
-        cap_now = self._cap(window, now)
-        lowered = max(1, min(cap_now - 1, int((occupied - 1) * BACKOFF_FACTOR)))
-        self._backoff[window] = (lowered, now)
+        window, occupied = self._log.back_off(now)
         if retry_after is not None and retry_after > 0:
             back = now + retry_after
         elif occupied == 0:
             # Nothing of ours counts: someone else spends this project's budget.
-            back = now + min(span for _, span in self._limits)
+            back = now + self._log.min_span
         else:
-            back = self._window_ready(window, now, self._releases, self._in_flight)
+            back = self._log.window_ready(window, now, self._log.releases, self._log.in_flight)
         if math.isfinite(back):
             self._paused_until = max(self._paused_until, back)
         self._wake_head()
@@ -240,40 +238,34 @@ class MutationBudget:
 
         Exact window arithmetic over the log, the pause and the current back-off, assuming
         the mutations in flight and the `n` new ones are answered at once (zero latency), and
-        not counting tasks that are already waiting.
+        not counting tasks that are already waiting. Costs one step per window turn, so
+        `eta(1_000_000)` is quick.
         """
         if n <= 0:
             return 0.0
         now = self._clock.now()
-        self._prune(now)
-        releases = list(self._releases)
-        releases.extend([now] * self._in_flight)
-        t = max(now, self._paused_until)
-        for _ in range(n):
-            for window in range(len(self._limits)):
-                t = max(t, self._window_ready(window, t, releases, 0))
-            releases.append(t)
-        return t - now
+        return self._log.earliest(n, now, self._paused_until) - now
 
     def statistics(self) -> BudgetStatistics:
         """A snapshot: per-window use, in flight, waiting, pause, 429s seen, total sent."""
         now = self._clock.now()
-        self._prune(now)
+        log = self._log
+        log.prune(now)
         windows = tuple(
             WindowStatistics(
                 limit=count,
                 span=span,
-                cap=self._cap(i, now),
-                occupied=self._occupied(i, now),
-                sent=len(self._sends) - bisect.bisect_right(self._sends, now - span),
+                cap=log.cap(i, now),
+                occupied=log.occupied(i, now),
+                sent=log.sent(i, now),
             )
-            for i, (count, span) in enumerate(self._limits)
+            for i, (count, span) in enumerate(log.limits)
         )
         return BudgetStatistics(
-            limits=self._limits,
+            limits=log.limits,
             sent=tuple(w.occupied for w in windows),
             windows=windows,
-            in_flight=self._in_flight,
+            in_flight=log.in_flight,
             waiting=len(self._waiters),
             paused_until=self._paused_until if self._paused_until > now else None,
             rate_limited=self._rate_limited,
@@ -281,131 +273,63 @@ class MutationBudget:
         )
 
     def __repr__(self) -> str:
-        limits = ", ".join(format_mutation_limit(limit) for limit in self._limits)
+        limits = ", ".join(format_mutation_limit(limit) for limit in self._log.limits)
         return (
-            f"<MutationBudget {limits} margin={self._margin!r} in_flight={self._in_flight} "
+            f"<MutationBudget {limits} margin={self._margin!r} in_flight={self._log.in_flight} "
             f"waiting={len(self._waiters)}>"
         )
 
-    # The window arithmetic. An entry occupies window i from its send until its release time
-    # r plus span_i (forever while in flight); `releases` is ascending, so at time t window i
-    # holds in_flight + #{r > t - span_i} entries, and index arithmetic answers "when".
+    # -- internals ------------------------------------------------------------------------
 
     def _ready_at(self, now: float) -> float:
-        self._prune(now)
-        t = max(now, self._paused_until)
-        for window in range(len(self._limits)):
-            t = max(t, self._window_ready(window, t, self._releases, self._in_flight))
-        return t
+        return self._log.ready_at(now, self._paused_until)
 
-    def _window_ready(
-        self, window: int, start: float, releases: list[float], in_flight: int
-    ) -> float:
-        """Earliest time >= start at which one more send fits into `window`."""
-        span = self._limits[window][1]
-        t = start
-        while True:
-            cap, cap_until = self._cap_segment(window, t)
-            room = cap - 1 - in_flight  # answered entries that may still count
-            if room >= 0:
-                must_expire = len(releases) - room
-                if must_expire <= 0:
-                    return t
-                t_free = max(t, releases[must_expire - 1] + span)
-                if t_free < cap_until:
-                    return t_free
-            if not math.isfinite(cap_until):
-                return _INF
-            t = cap_until
-
-    def _cap_segment(self, window: int, t: float) -> tuple[int, float]:
-        """The cap at time t, and until when it stays so."""
-        base = self._base_caps[window]
-        backoff = self._backoff[window]
-        if backoff is None:
-            return base, _INF
-        lowered, since = backoff
-        span = self._limits[window][1]
-        step = max(1, math.ceil(self._limits[window][0] * RECOVERY_STEP))
-        turns = math.floor((t - since) / span) if t > since else 0
-        cap = lowered + step * turns
-        if cap >= base:
-            return base, _INF
-        return cap, since + (turns + 1) * span
-
-    def _cap(self, window: int, t: float) -> int:
-        return self._cap_segment(window, t)[0]
-
-    def _occupied(self, window: int, now: float) -> int:
-        span = self._limits[window][1]
-        expired = bisect.bisect_right(self._releases, now - span)
-        return self._in_flight + len(self._releases) - expired
-
-    def _suspect_window(self, now: float) -> int:
-        """The window that looks fullest by our log (ties: the shortest span)."""
-
-        def fullness(window: int) -> tuple[float, float]:
-            return (self._occupied(window, now) / self._cap(window, now), -self._limits[window][1])
-
-        return max(range(len(self._limits)), key=fullness)
-
-    def _record(self) -> Permit:
-        now = self._clock.now()
-        self._in_flight += 1
+    def _record(self, now: float) -> Permit:
+        self._log.record(now)
         self._total_sent += 1
-        self._sends.append(now)
-        return Permit(self, self._total_sent, now)
+        return Permit(self, next(self._numbers), now)
 
-    def _prune(self, now: float) -> None:
-        horizon = now - self._max_span
-        expired = bisect.bisect_right(self._releases, horizon)
-        if expired:
-            del self._releases[:expired]
-        while self._sends and self._sends[0] <= horizon:
-            self._sends.popleft()
-        for window, backoff in enumerate(self._backoff):
-            if backoff is not None and self._cap_segment(window, now)[1] == _INF:
-                self._backoff[window] = None
+    def _grant(self, now: float) -> None:
+        """Hand a permit to every queued sender that fits now, in order; wake the new head."""
+        if self._paused_until <= now:
+            for _ in range(self._log.room(now)):
+                if not self._waiters:
+                    break
+                waiter = self._waiters.popleft()
+                waiter.permit = self._record(now)
+                waiter.event.set()
+        self._wake_head()
 
-    # Waiting: only the head of the FIFO queue watches the clock; the others wait their turn.
+    def _withdraw(self, waiter: _Waiter) -> None:
+        """A queued sender was cancelled: leave no trace, and pass its turn on."""
+        permit = waiter.permit
+        if permit is not None:  # granted, but cancelled before it could send
+            self._log.unrecord(permit.sent_at)
+            self._total_sent -= 1
+        else:
+            self._waiters.remove(waiter)
+        self._wake_head()
 
     def _wake_head(self) -> None:
         if self._waiters:
-            self._waiters[0].set()
+            self._waiters[0].event.set()
 
-    def _renew(self, wake: anyio.Event) -> anyio.Event:
-        if not wake.is_set():
-            return wake
-        fresh = anyio.Event()
-        self._waiters[self._waiters.index(wake)] = fresh
-        return fresh
+    async def _sleep_or_wake(self, waiter: _Waiter, delay: float) -> None:
+        """Sleep `delay` on the clock, or less if something changed (release, pause, cancel)."""
+        wake = waiter.event
+        self._head_deadline = self._clock.now() + delay
+        try:
+            if not math.isfinite(delay):
+                await wake.wait()
+                return
+            async with anyio.create_task_group() as tg:
 
-    async def _sleep_or_wake(self, wake: anyio.Event, delay: float) -> None:
-        if not math.isfinite(delay):
-            await wake.wait()
-            return
-        async with anyio.create_task_group() as tg:
+                async def timer() -> None:
+                    await self._clock.sleep(delay)
+                    wake.set()
 
-            async def timer() -> None:
-                await self._clock.sleep(delay)
-                wake.set()
-
-            tg.start_soon(timer)
-            await wake.wait()
-            tg.cancel_scope.cancel()
-
-
-def _cap_with_margin(count: int, margin: float) -> int:
-    if isinstance(margin, bool) or not isinstance(margin, int | float) or not margin >= 0:
-        raise MutationLimitError(
-            f"margin must be a fraction below 1 (0.05 = 5 %) or a whole count, got {margin!r}"
-        )
-    if margin < 1:
-        reserve = math.ceil(count * margin - 1e-9)
-    elif float(margin).is_integer():
-        reserve = int(margin)
-    else:
-        raise MutationLimitError(
-            f"margin {margin!r}: use a fraction below 1 (0.05 = 5 %) or a whole count such as 2"
-        )
-    return max(1, count - reserve)
+                tg.start_soon(timer)
+                await wake.wait()
+                tg.cancel_scope.cancel()
+        finally:
+            self._head_deadline = _INF

@@ -95,7 +95,8 @@ class ConsoleClient:
     ``api_key``, ``base_url`` and ``mutation_limits`` fall back to ``STATSIG_CONSOLE_API_KEY``,
     ``STATSIG_CONSOLE_API_URL`` and ``BULKOPS_MUTATION_LIMITS`` (see :mod:`bulkops.api.config`).
     Pass one ``budget`` to several clients of the same project so they share its windows.
-    ``timeout`` is a :class:`Timeouts` or a number (the total per attempt); ``max_retries``
+    ``timeout`` is a :class:`Timeouts` or a number (the total per attempt); by default 10 s
+    to connect, 60 s per read of the answer, 300 s per attempt in all. ``max_retries``
     bounds retries after transport errors and 5xx; ``clock`` times backoff waits and the
     budget; ``reads_per_second`` paces GETs (None: unpaced); ``page_size`` is the ``limit``
     asked of list endpoints and ``page_concurrency`` how many pages are fetched at once.
@@ -141,6 +142,7 @@ class ConsoleClient:
         self._connection_limit = connection_limit
         self._rng = rng or random.Random()
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         self._requests: Counter[str] = Counter()
         self._retries = self._rate_limited = self._outcome_unknown = self._errors = 0
         self._in_flight = 0
@@ -148,6 +150,10 @@ class ConsoleClient:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
+        if self._closed:
+            raise RuntimeError(
+                "this ConsoleClient was closed and cannot be reopened: create a new one"
+            )
         headers = {
             "STATSIG-API-KEY": self._api_key,
             "STATSIG-API-VERSION": API_VERSION,
@@ -178,6 +184,7 @@ class ConsoleClient:
         """Close the HTTP session (``async with`` does it for you)."""
         if self._session is not None:
             session, self._session = self._session, None
+            self._closed = True
             await session.close()
 
     def __repr__(self) -> str:
@@ -332,7 +339,16 @@ class ConsoleClient:
         mutation: bool,
     ) -> dict[str, Any] | None:
         if self._session is None:
-            raise RuntimeError("use the client as `async with ConsoleClient(...) as client:`")
+            if self._closed:
+                raise RuntimeError(
+                    f"cannot send {info.method} {info.path}: this ConsoleClient is closed "
+                    "(its `async with` block ended); send requests inside the block, or open "
+                    "a new client"
+                )
+            raise RuntimeError(
+                f"cannot send {info.method} {info.path}: the client is not open; use it as "
+                "`async with ConsoleClient(...) as client:`"
+            )
         if not mutation and self._read_limiter is not None:
             await self._read_limiter.acquire()
         permit = await self.budget.acquire() if mutation else None

@@ -6,8 +6,10 @@ names the request, says what the user can do, and has the API key scrubbed out o
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -187,11 +189,29 @@ def transport_error(exc: BaseException, info: RequestInfo, *, sent: bool) -> Tra
     """A TransportError for a failure with no usable answer; says whether it may have arrived."""
     reason = info.scrub(f"{type(exc).__name__}: {exc}".rstrip(": "))
     when = "after the request was sent" if sent else "before the request was sent"
+    if _is_dns_failure(exc):
+        host = urlsplit(info.base_url).hostname or info.base_url
+        return TransportError(
+            f"cannot resolve the host {info.scrub(host)!r} ({reason}): check the host name in "
+            f"{ENV_API_URL} / --api-url and that this machine has DNS and network access",
+            **info.fields(None, None),
+        )
     return TransportError(
         f"no answer from {info.scrub(info.base_url)} ({reason}, {when}): check the network "
         f"and {ENV_API_URL} / --api-url, then retry",
         **info.fields(None, None),
     )
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):  # the socket.gaierror may sit a few causes down
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror) or type(seen).__name__ == "ClientConnectorDNSError":
+            return True
+        seen = getattr(seen, "os_error", None) or seen.__cause__
+    return False
 
 
 def outcome_unknown(error: ApiError) -> OutcomeUnknownError:

@@ -194,7 +194,7 @@ def _execute(
             raise _NeedsYes(run_id)
         answer = await anyio.to_thread.run_sync(input, "send these mutations? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
-            raise _NeedsYes(run_id)
+            raise _Declined(run_id)
         await anyio.to_thread.run_sync(lambda: journal.set_meta(confirmed=True))
         return True
 
@@ -225,6 +225,15 @@ class _NeedsYes(ConfigError):
         super().__init__(
             "nothing sent: confirm the plan with --yes (no terminal to ask on); to run this "
             f"plan as it is: bulkops resume {run_id} --yes"
+        )
+
+
+class _Declined(ConfigError):
+    """The user answered no at the prompt: nothing is sent (exit 2), the plan is kept."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"declined: nothing sent; the plan is kept, `bulkops resume {run_id}` asks again"
         )
 
 

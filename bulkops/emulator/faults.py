@@ -21,8 +21,16 @@ from typing import Any
 
 __all__ = ["ACTIONS", "HTML_ERROR_PAGE", "Decision", "FaultInjector", "FaultPlan", "ScriptedFault"]
 
-ACTIONS = ("latency", "error", "html_error", "reset", "apply_then_reset", "apply_then_500")
-BEFORE = frozenset({"error", "html_error", "reset"})
+ACTIONS = (
+    "latency",
+    "error",
+    "html_error",
+    "rate_limited",
+    "reset",
+    "apply_then_reset",
+    "apply_then_500",
+)
+BEFORE = frozenset({"error", "html_error", "rate_limited", "reset"})
 AFTER = frozenset({"apply_then_reset", "apply_then_500"})
 API_PREFIX = "/console/v1"
 
@@ -45,7 +53,10 @@ class ScriptedFault:
 
     ``method`` ``None`` matches any method; ``path_prefix`` may be given relative to
     ``/console/v1`` (``"/gates"``). ``status`` is used by ``error``/``html_error``, ``delay``
-    (seconds) by ``latency`` and added before any other action.
+    (seconds) by ``latency`` and added before any other action. ``project`` (a project name)
+    limits the fault to requests made with that project's key; ``None`` matches every project.
+    ``retry_after`` (seconds) is the ``Retry-After`` header of a ``rate_limited`` answer;
+    ``None`` sends none.
     """
 
     action: str
@@ -54,6 +65,8 @@ class ScriptedFault:
     count: int = 1
     status: int = 503
     delay: float = 0.0
+    project: str | None = None
+    retry_after: float | None = None
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -61,10 +74,11 @@ class ScriptedFault:
         self.method = self.method.upper() if self.method else None
         self.path_prefix = _full_prefix(self.path_prefix)
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, project: str | None = None) -> bool:
         return (
             self.count > 0
             and (self.method is None or self.method == method)
+            and (self.project is None or self.project == project)
             and path.startswith(self.path_prefix)
         )
 
@@ -76,7 +90,8 @@ class FaultPlan:
     ``latency``: fixed seconds or a ``(low, high)`` uniform range. ``error_rate``: a 5xx
     (``error_status``; ``error_body`` ``"json"`` or ``"html"``). ``reset_rate``: connection reset
     before the effect. ``lost_rate``: effect applied, response lost (``lost_mode`` ``"reset"``
-    or ``"500"``). ``methods``/``path_prefix`` restrict which requests draw at all.
+    or ``"500"``). ``methods``/``path_prefix``/``projects`` (names; empty: all) restrict which
+    requests draw at all.
     """
 
     latency: float | tuple[float, float] | None = None
@@ -90,6 +105,7 @@ class FaultPlan:
     path_prefix: str = API_PREFIX
     scripted: list[ScriptedFault] = field(default_factory=list)
     seed: int | None = None
+    projects: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("error_rate", "reset_rate", "lost_rate"):
@@ -102,6 +118,7 @@ class FaultPlan:
         if isinstance(self.latency, list):
             self.latency = (float(self.latency[0]), float(self.latency[1]))
         self.methods = tuple(m.upper() for m in self.methods)
+        self.projects = tuple(self.projects)
         self.path_prefix = _full_prefix(self.path_prefix)
         self.scripted = [
             s if isinstance(s, ScriptedFault) else ScriptedFault(**s) for s in self.scripted
@@ -126,6 +143,7 @@ class Decision:
     delay: float = 0.0
     action: str | None = None
     status: int = 503
+    retry_after: float | None = None
 
     @property
     def before(self) -> bool:
@@ -155,20 +173,26 @@ class FaultInjector:
     def add_scripted(self, fault: ScriptedFault) -> None:
         self.plan.scripted.append(fault)
 
-    def decide(self, method: str, path: str) -> Decision:
+    def decide(self, method: str, path: str, project: str | None = None) -> Decision:
+        """The fault (if any) for one request of ``project`` (a project name)."""
         plan = self.plan
         for fault in plan.scripted:
-            if fault.matches(method, path):
+            if fault.matches(method, path, project):
                 fault.count -= 1
                 plan.scripted = [f for f in plan.scripted if f.count > 0]
                 return self._count(
                     Decision(
                         fault.delay,
                         None if fault.action == "latency" else fault.action,
-                        fault.status,
+                        429 if fault.action == "rate_limited" else fault.status,
+                        fault.retry_after,
                     )
                 )
-        if method not in plan.methods or not path.startswith(plan.path_prefix):
+        if (
+            method not in plan.methods
+            or not path.startswith(plan.path_prefix)
+            or (plan.projects and project not in plan.projects)
+        ):
             return NO_FAULT
         delay = self._latency()
         draw = self._rng.random

@@ -15,7 +15,14 @@ from urllib.parse import urlencode
 import orjson
 from aiohttp import web
 
-__all__ = ["ApiProblem", "error_reply", "json_reply", "page_params", "paged_reply"]
+__all__ = [
+    "ApiProblem",
+    "error_reply",
+    "json_reply",
+    "page_params",
+    "page_payload",
+    "paged_reply",
+]
 
 _JSON = "application/json; charset=utf-8"
 
@@ -70,6 +77,35 @@ def page_params(query: Mapping[str, str], page_cap: int) -> tuple[int, int]:
     return page, min(limit, page_cap)
 
 
+def page_payload(
+    items: Iterable[Any],
+    total: int,
+    page: int,
+    limit: int,
+    path: str,
+    message: str,
+    extra_query: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """One page of ``items`` with the service's ``pagination`` object.
+
+    ``items`` is iterated lazily: only the requested page is materialized.
+    """
+    start = (page - 1) * limit
+    data = list(islice(iter(items), start, start + limit))
+    keep = [(k, v) for k, v in (extra_query or {}).items() if k not in ("page", "limit")]
+    # The filters are encoded once, not once per link (urlencode is a hot spot of list pages).
+    prefix = f"{path}?{urlencode(keep)}&" if keep else f"{path}?"
+    pagination = {
+        "itemsPerPage": limit,
+        "pageNumber": page,
+        "totalItems": total,
+        "nextPage": f"{prefix}page={page + 1}&limit={limit}" if start + limit < total else None,
+        "previousPage": f"{prefix}page={page - 1}&limit={limit}" if page > 1 else None,
+        "all": path,
+    }
+    return {"message": message, "data": data, "pagination": pagination}
+
+
 def paged_reply(
     items: Iterable[Any],
     total: int,
@@ -79,24 +115,5 @@ def paged_reply(
     message: str,
     extra_query: Mapping[str, str] | None = None,
 ) -> web.Response:
-    """One page of ``items`` with the service's ``pagination`` object.
-
-    ``items`` is iterated lazily: only the requested page is materialized.
-    """
-    start = (page - 1) * limit
-    data = list(islice(iter(items), start, start + limit))
-    keep = {k: v for k, v in (extra_query or {}).items() if k not in ("page", "limit")}
-
-    def link(number: int) -> str:
-        return f"{path}?{urlencode({**keep, 'page': number, 'limit': limit})}"
-
-    pagination = {
-        "itemsPerPage": limit,
-        "pageNumber": page,
-        "totalItems": total,
-        "nextPage": link(page + 1) if start + limit < total else None,
-        "previousPage": link(page - 1) if page > 1 else None,
-        "all": path,
-    }
-    return json_reply({"message": message, "data": data, "pagination": pagination})
-
+    """:func:`page_payload` as a JSON response."""
+    return json_reply(page_payload(items, total, page, limit, path, message, extra_query))

@@ -14,9 +14,9 @@ import orjson
 from aiohttp import web
 
 from .kinds import KINDS, Kind, id_from_name, new_entity
-from .replies import ApiProblem, json_reply, page_params, paged_reply
+from .replies import ApiProblem, json_reply, page_params, page_payload
 from .state import PROJECT_KEY, RAW_BODY_KEY, STATE_KEY
-from .store import Project
+from .store import VERSIONED_KINDS, Project
 from .validation import check_body, check_references
 
 __all__ = ["API_PREFIX", "add_entity_routes", "entity_or_404", "project_of", "read_json"]
@@ -75,9 +75,15 @@ def _matches(entity: dict[str, Any], filters: list[tuple[str, list[str]]]) -> bo
     return True
 
 
+_PAGE_CACHE_SIZE = 512
+
+
 def _list(kind: Kind) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         project = project_of(request)
+        cached = project.page_cache.get(request.path_qs)
+        if cached is not None:
+            return web.Response(body=cached, content_type="application/json", charset="utf-8")
         page, limit = page_params(request.query, request.app[STATE_KEY].config.page_cap)
         filters = [
             (name, request.query.getall(name)) for name in kind.filters if name in request.query
@@ -88,9 +94,15 @@ def _list(kind: Kind) -> Handler:
             total, items = len(matches), iter(matches)
         else:
             total, items = len(project.entities[kind.name]), project.iter(kind.name)
-        return paged_reply(
-            items, total, page, limit, request.path, kind.message("listed"), request.query
+        body = orjson.dumps(
+            page_payload(
+                items, total, page, limit, request.path, kind.message("listed"), request.query
+            )
         )
+        if len(project.page_cache) >= _PAGE_CACHE_SIZE:
+            project.page_cache.clear()
+        project.page_cache[request.path_qs] = body
+        return web.Response(body=body, content_type="application/json", charset="utf-8")
 
     return handler
 
@@ -104,7 +116,9 @@ def _read(kind: Kind) -> Handler:
 
 
 def _check_identity(kind: Kind, body: dict[str, Any], project: Project) -> str:
-    name = body["name"]
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiProblem(400, "name should not be empty; name must be a string")
     if not _NAME.match(name):
         raise ApiProblem(400, "name must only contain letters, digits, spaces and _-.")
     entity_id = body.get("id") or id_from_name(name)
@@ -135,6 +149,7 @@ def _create(kind: Kind) -> Handler:
         author = project.author()
         entity = new_entity(kind, body, entity_id, author, author["lastModifiedTime"])
         project.entities[kind.name][entity_id] = entity
+        project.record_version(kind.name, entity)
         if kind.name == "holdouts":
             sync_holdout_links(project)
         return json_reply({"message": kind.message("created"), "data": entity}, kind.create_status)
@@ -192,6 +207,28 @@ def sync_holdout_links(project: Project) -> None:
                 entity["holdoutIDs"] = wanted
 
 
+def _versions(kind: Kind) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        project = project_of(request)
+        entity = entity_or_404(project, kind, request.match_info["id"])
+        page, limit = page_params(request.query, request.app[STATE_KEY].config.page_cap)
+        # Entities loaded from a snapshot have no recorded past: their one version is now.
+        stored = project.versions.get((kind.name, entity["id"])) or [orjson.dumps(entity)]
+        newest_first = (orjson.loads(v) for v in reversed(stored))
+        payload = page_payload(
+            newest_first,
+            len(stored),
+            page,
+            limit,
+            request.path,
+            f"{kind.singular} versions listed successfully.",
+            request.query,
+        )
+        return json_reply(payload)
+
+    return handler
+
+
 def add_entity_routes(app: web.Application) -> None:
     """Register the CRUD routes of every kind."""
     for kind in KINDS.values():
@@ -199,6 +236,8 @@ def add_entity_routes(app: web.Application) -> None:
         app.router.add_get(base, _list(kind))
         app.router.add_post(base, _create(kind))
         app.router.add_get(base + "/{id}", _read(kind))
+        if kind.name in VERSIONED_KINDS:
+            app.router.add_get(base + "/{id}/versions", _versions(kind))
         if kind.body.update:
             app.router.add_post(base + "/{id}", _update(kind, "full"))
             app.router.add_patch(base + "/{id}", _update(kind, "partial"))

@@ -34,6 +34,7 @@ _BODIES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
         ("id", "decisionReason"),
     ),
 }
+_BOOLEANS = frozenset({"forceArchive", "removeTargeting"})
 
 
 def _gate_like(action: str) -> Effect:
@@ -110,6 +111,11 @@ def _check(action: str, body: Any) -> dict[str, Any]:
         raise ApiProblem(400, "body must be a JSON object")
     errors = [f"property {k} should not exist" for k in body if k not in allowed]
     errors += [f"{k} should not be empty" for k in required if k not in body]
+    errors += [
+        f"{k} must be {'a boolean value' if k in _BOOLEANS else 'a string'}"
+        for k, v in body.items()
+        if k in allowed and not isinstance(v, bool if k in _BOOLEANS else str)
+    ]
     if errors:
         raise ApiProblem(400, "; ".join(errors))
     return body

@@ -80,6 +80,18 @@ class RunningEmulator:
     def clear_faults(self) -> None:
         self.set_faults(None)
 
+    def _project_name(self, project: str | None) -> str | None:
+        """A project name from a name or an API key (``None`` stays ``None``: every project)."""
+        if project is None or project in self._state.config.projects:
+            return project
+        for name, key in self._state.config.projects.items():
+            if key == project:
+                return name
+        raise KeyError(
+            f"no project named {project!r} and no project with that key in this emulator "
+            f"(projects: {sorted(self._state.config.projects)})"
+        )
+
     def script_fault(
         self,
         action: str,
@@ -89,9 +101,23 @@ class RunningEmulator:
         *,
         status: int = 503,
         delay: float = 0.0,
+        project: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        """Apply ``action`` to the next ``count`` matching requests (see :class:`ScriptedFault`)."""
-        fault = ScriptedFault(action, method, path_prefix, count, status, delay)
+        """Apply ``action`` to the next ``count`` matching requests (see :class:`ScriptedFault`).
+
+        ``project``: a project name or API key; the fault then hits that project's requests only.
+        """
+        fault = ScriptedFault(
+            action,
+            method,
+            path_prefix,
+            count,
+            status,
+            delay,
+            self._project_name(project),
+            retry_after,
+        )
         self._call(lambda: self._state.faults.add_scripted(fault))
 
     def fail_next(
@@ -102,10 +128,39 @@ class RunningEmulator:
         *,
         status: int = 503,
         html: bool = False,
+        project: str | None = None,
     ) -> None:
         """The next ``count`` matching requests get a ``status`` error, nothing applied."""
         self.script_fault(
-            "html_error" if html else "error", method, path_prefix, count, status=status
+            "html_error" if html else "error",
+            method,
+            path_prefix,
+            count,
+            status=status,
+            project=project,
+        )
+
+    def rate_limit_next(
+        self,
+        count: int = 1,
+        method: str | None = None,
+        path_prefix: str = "",
+        *,
+        project: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """The next ``count`` matching requests get the service's 429 (nothing applied).
+
+        ``retry_after`` seconds go in a ``Retry-After`` header; ``None`` sends none. With
+        ``project`` (name or key) only that project's requests are refused.
+        """
+        self.script_fault(
+            "rate_limited",
+            method,
+            path_prefix,
+            count,
+            project=project,
+            retry_after=retry_after,
         )
 
     def drop_next(
@@ -116,6 +171,7 @@ class RunningEmulator:
         *,
         mode: str = "reset",
         applied: bool = True,
+        project: str | None = None,
     ) -> None:
         """Lose the response of the next matching requests: applied then reset (or a 500 when
         ``mode="500"``); ``applied=False`` resets before the effect instead."""
@@ -123,7 +179,7 @@ class RunningEmulator:
             action = "reset"
         else:
             action = "apply_then_500" if mode == "500" else "apply_then_reset"
-        self.script_fault(action, method, path_prefix, count)
+        self.script_fault(action, method, path_prefix, count, project=project)
 
     def stats(self) -> dict[str, Any]:
         """Counters by method/status, 429s served, in flight (max), windows, entity counts."""

@@ -10,13 +10,15 @@ Format (``format`` = ``"bulkops-snapshot/1"``)::
                        "layers": [...], "experiments": [...], "holdouts": [...]},
           "overrides": {"gates": {"<id>": <overrides>}, "holdouts": {...},
                         "experiments": {...}},
-          "catalog": {"metrics": [...], "tags": [...], "target_apps": [...]}
+          "catalog": {"metrics": [...], "tags": [...], "target_apps": [...]},
+          "id_lists": {"<segment id>": ["<id>", ...]}
         }
       }
     }
 
 Entities are stored exactly as the API answers them (so an export of a real project, made by
-listing it, loads as is). Overrides are as ``GET /{kind}/{id}/overrides`` answers. A
+listing it, loads as is). Overrides are as ``GET /{kind}/{id}/overrides`` answers; ``id_lists``
+are the IDs of id-list segments (as ``GET /segments/{id}/id_list`` pages them). A
 single-project snapshot (``entities``/``overrides``/``catalog`` at the top level, with an
 optional ``project`` name) is accepted by :func:`load_snapshot` too. Every part but
 ``format`` is optional.
@@ -43,6 +45,7 @@ def _dump_project(project: Project) -> dict[str, Any]:
         "entities": {kind: list(table.values()) for kind, table in project.entities.items()},
         "overrides": {kind: dict(table) for kind, table in project.overrides.items()},
         "catalog": {name: list(table.values()) for name, table in project.catalog.items()},
+        "id_lists": {segment: list(ids) for segment, ids in project.id_lists.items()},
     }
 
 
@@ -69,6 +72,8 @@ def _load_project(project: Project, data: dict[str, Any]) -> None:
         if name not in project.catalog:
             raise ValueError(f"snapshot: unknown catalog list {name!r}")
         project.catalog[name] = {item.get("id") or item["name"]: item for item in items}
+    for segment, ids in (data.get("id_lists") or {}).items():
+        project.id_lists[segment] = dict.fromkeys(ids)
 
 
 def load_snapshot(store: Store, snapshot: dict[str, Any]) -> None:
@@ -91,7 +96,9 @@ def load_snapshot(store: Store, snapshot: dict[str, Any]) -> None:
         project.entities = {kind: {} for kind in KINDS}
         project.overrides = {kind: {} for kind in project.overrides}
         project.catalog = {name: {} for name in project.catalog}
+        project.id_lists, project.id_list_versions = {}, {}
         _load_project(project, data)
+        project.changed()
 
 
 def read_snapshot_file(path: str | Path) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """In-memory state: one :class:`Project` per API key, entities by kind then id.
 
-Lookups by id are dict lookups; lists iterate the insertion-ordered dicts without copying.
+Lookups by id are dict lookups; lists iterate the insertion-ordered dicts without copying, and a
+list page once serialized is served from ``Project.page_cache`` until the project changes
+(paginating readers re-read the same pages between mutations; this keeps list pages as cheap
+as single reads).
 Everything runs on the server's event loop, so no locks are needed here.
 """
 
@@ -12,9 +15,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 from .kinds import KINDS
 
-__all__ = ["Project", "Store", "empty_overrides"]
+__all__ = ["VERSIONED_KINDS", "Project", "Store", "empty_overrides"]
+
+VERSIONED_KINDS = ("gates", "dynamic_configs", "experiments")
+"""Kinds whose past versions ``GET /{kind}/{id}/versions`` lists."""
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -46,6 +54,13 @@ class Project:
             "tags": {},
             "target_apps": {},
         }
+        self.id_lists: dict[str, dict[str, None]] = {}
+        """IDs of id-list segments by segment id (dicts as insertion-ordered sets)."""
+        self.id_list_versions: dict[str, int] = {}
+        self.versions: dict[tuple[str, str], list[bytes]] = {}
+        """Serialized past states of gates, configs and experiments, oldest first."""
+        self.page_cache: dict[str, bytes] = {}
+        """Serialized list pages by path and query; emptied by :meth:`changed`."""
         self._rng = random.Random(f"{rng_seed}:{name}")
         self.modifier_id = "console-api-" + "".join(self._rng.choices(_ID_ALPHABET, k=10))
 
@@ -71,6 +86,10 @@ class Project:
         rule.setdefault("environments", None)
         return rule
 
+    def changed(self) -> None:
+        """Forget the cached list pages (called after every mutation and every load)."""
+        self.page_cache.clear()
+
     def get(self, kind: str, entity_id: str) -> dict[str, Any] | None:
         return self.entities[kind].get(entity_id)
 
@@ -81,9 +100,17 @@ class Project:
         return iter(self.entities[kind].values())
 
     def touch(self, entity: dict[str, Any]) -> None:
-        """Record a modification: last modifier, time, version."""
+        """Record a modification: last modifier, time, version (and keep that version)."""
         entity.update(self.author())
         entity["version"] = entity.get("version", 0) + 1
+        for kind in VERSIONED_KINDS:
+            if self.entities[kind].get(entity["id"]) is entity:
+                self.record_version(kind, entity)
+
+    def record_version(self, kind: str, entity: dict[str, Any]) -> None:
+        """Keep the entity's current state as one of its versions (created, then each edit)."""
+        if kind in VERSIONED_KINDS:
+            self.versions.setdefault((kind, entity["id"]), []).append(orjson.dumps(entity))
 
     def overrides_of(self, kind: str, entity_id: str) -> dict[str, Any]:
         """The entity's overrides, created empty on first use."""
@@ -94,6 +121,10 @@ class Project:
 
     def delete(self, kind: str, entity_id: str) -> dict[str, Any]:
         self.overrides.get(kind, {}).pop(entity_id, None)
+        self.versions.pop((kind, entity_id), None)
+        if kind == "segments":
+            self.id_lists.pop(entity_id, None)
+            self.id_list_versions.pop(entity_id, None)
         return self.entities[kind].pop(entity_id)
 
     def counts(self) -> dict[str, int]:

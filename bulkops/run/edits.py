@@ -2,7 +2,9 @@
 
 Field paths are dotted; a segment ``name[key=value]`` selects the element of the list ``name``
 whose ``key`` equals ``value`` (created when missing), e.g.
-``environmentOverrides[environment=staging].passingIDs``.
+``environmentOverrides[environment=staging].passingIDs``. Several keys select on all of them:
+``userIDOverrides[groupID=test,environment=staging].ids``. An empty value (``environment=``)
+matches an element where the key is missing, null or empty, and is left out of a created one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from bulkops.run.job import JobConfigError, ListEdit
 
 __all__ = ["apply_edits", "contains", "edited_fields", "excludes"]
 
-_SELECTOR = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<key>[^=\]]+)=(?P<value>[^\]]*)\]$")
+_SELECTOR = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<pairs>[^\[\]]+)\]$")
+_PAIR = re.compile(r"^(?P<key>[^=,]+)=(?P<value>[^=,]*)$")
+
+Selector = tuple[tuple[str, str], ...]
 
 
 def edited_fields(edits: Sequence[ListEdit]) -> tuple[str, ...]:
@@ -46,17 +51,38 @@ def apply_edits(entity: dict[str, Any], edits: Sequence[ListEdit]) -> tuple[dict
     return result, changed
 
 
-def _parse(path: str) -> list[tuple[str, tuple[str, str] | None]]:
-    segments: list[tuple[str, tuple[str, str] | None]] = []
+def _parse(path: str) -> list[tuple[str, Selector | None]]:
+    segments: list[tuple[str, Selector | None]] = []
     for part in path.split("."):
         match = _SELECTOR.match(part)
         if match:
-            segments.append((match["name"], (match["key"], match["value"])))
+            segments.append((match["name"], _pairs(match["pairs"], path, part)))
         elif part and "[" not in part and "]" not in part:
             segments.append((part, None))
         else:
             raise JobConfigError(f"bad ListEdit field {path!r}: segment {part!r}")
     return segments
+
+
+def _pairs(text: str, path: str, part: str) -> Selector:
+    pairs = []
+    for pair in text.split(","):
+        match = _PAIR.match(pair)
+        if not match:
+            raise JobConfigError(f"bad ListEdit field {path!r}: segment {part!r}")
+        pairs.append((match["key"], match["value"]))
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise JobConfigError(f"bad ListEdit field {path!r}: a key repeats in {part!r}")
+    return tuple(pairs)
+
+
+def _selected(element: Any, selector: Selector) -> bool:
+    if not isinstance(element, dict):
+        return False
+    return all(
+        element.get(key) in (None, "") if value == "" else str(element.get(key)) == value
+        for key, value in selector
+    )
 
 
 def _resolve(entity: dict[str, Any], segments: list[Any], path: str) -> list[Any]:
@@ -70,17 +96,14 @@ def _resolve(entity: dict[str, Any], segments: list[Any], path: str) -> list[Any
                 node[name] = [] if last else {}
             node = node[name]
             continue
-        key, value = selector
         elements = node.get(name)
         if elements is None:
             elements = node[name] = []
         if not isinstance(elements, list):
             raise JobConfigError(f"ListEdit {path!r}: {name!r} is not a list")
-        found = next(
-            (e for e in elements if isinstance(e, dict) and str(e.get(key)) == value), None
-        )
+        found = next((e for e in elements if _selected(e, selector)), None)
         if found is None:
-            found = {key: value}
+            found = {key: value for key, value in selector if value != ""}
             elements.append(found)
         node = found
         if last:

@@ -99,13 +99,13 @@ class OperationExecutor:
             try:
                 outcome = await self._attempt(conn, rec, reconciling, before, attempt)
             except AuthError as exc:
-                await self._record(rec.op.key, _failure("FAILED_TEMP", exc))
+                self._record(rec.op.key, _failure("FAILED_TEMP", exc))
                 raise FatalRunError(str(exc)) from exc
             if not outcome.retry:
                 break
             reconciling = reconciling or outcome.status == "IN_FLIGHT"
             before = outcome.fields.get("before", before)
-        await self._record(rec.op.key, outcome)
+        self._record(rec.op.key, outcome)
         return outcome.status
 
     def _connection(self, op: Operation) -> Connection:
@@ -211,12 +211,12 @@ class OperationExecutor:
             # Test hook: die between "request sent" and "journal written".
             os.kill(os.getpid(), signal.SIGKILL)
 
-    async def _record(self, key: str, outcome: _Outcome) -> None:
+    def _record(self, key: str, outcome: _Outcome) -> None:
         fields = {"status": outcome.status, **outcome.fields}
         if outcome.status == "IN_FLIGHT":
             # Still unknown after our tries: stays IN_FLIGHT, reconciled on resume.
             fields.pop("before", None)
-        await self._writer.update(key, **fields)
+        self._writer.record(key, **fields)
 
 
 def _classify(exc: ApiError) -> str:

@@ -89,7 +89,7 @@ class ListEdit:
 
     ``field`` is a dotted path into the entity read from ``Operation.check.path``; a segment may
     select one element of a list of objects by ``name[key=value]``, created when missing, e.g.
-    ``gateIDs`` or ``environmentOverrides[environment=staging].passingIDs``. The runner adds the
+    ``gateIDs`` or ``userIDOverrides[groupID=test,environment=staging].ids``. The runner adds the
     missing ``add`` values (keeping order, appending new ones) and drops the ``remove`` values, so
     edits made by others since the plan are kept (no clobbering).
     """

@@ -4,8 +4,10 @@
 mutation, then feeds the frozen items (read back from the journal) to ``Job.plan()`` and stores
 every ``Operation`` and ``Skip``. ``Runner.mutate()`` then executes what is not final yet with
 bounded concurrency: a feeder task streams operations out of the journal through a small memory
-object stream, a ``CapacityLimiter`` bounds the operations in flight, and an operation waits for
-its ``depends_on`` to be DONE/SKIPPED (a failed dependency fails it). Per-operation errors are
+object stream, ``concurrency`` worker tasks take operations from an unbuffered stream (so a
+send waits for a free worker: that is the bound on operations in flight, with no task spawned
+per operation), and an operation waits for its ``depends_on`` to be DONE/SKIPPED (a failed
+dependency fails it). Per-operation errors are
 recorded and never cancel the run; only fatal ones (key rejected, journal broken) stop it.
 """
 
@@ -104,7 +106,7 @@ class Runner:
         self.grace_seconds = grace_seconds
         self.writer = JournalWriter(journal)
         self._executor = OperationExecutor(connections, self.writer, attempts=attempts)
-        self._limiter = anyio.CapacityLimiter(self.concurrency)
+        self._work: Any = None  # the unbuffered stream the workers take operations from
         self._stop = anyio.Event()
         self._changed = anyio.Event()
         self._counts: Counter[str] = Counter()
@@ -205,20 +207,25 @@ class Runner:
             finally:
                 self.writer.close()  # serve() returns once everything queued is written
                 self._watch_scope.cancel()
+        if self.writer.broken is not None and not self._fatal:
+            self._fatal = f"the journal is broken: {self.writer.broken}"
         return await self._finish()
 
     async def _dispatch_all(self) -> None:
         send, receive = anyio.create_memory_object_stream[OpRecord](self.concurrency)
+        self._work, work = anyio.create_memory_object_stream[OpRecord](0)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._feed, send)
+            for _ in range(self.concurrency):
+                tg.start_soon(self._worker, work)
             async with receive:
                 async for rec in receive:
                     if self._stop.is_set():
                         break
-                    await self._dispatch(rec, tg)
-                    await self._drain_ready(tg)
+                    await self._dispatch(rec)
+                    await self._drain_ready()
                 while (self._deps.parked or self._ready) and not self._stop.is_set():
-                    await self._drain_ready(tg)
+                    await self._drain_ready()
                     if not self._active and not self._ready:
                         break
                     await self._wait_changed()
@@ -249,34 +256,35 @@ class Runner:
                     except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                         return  # the dispatcher stopped taking operations
 
-    async def _dispatch(self, rec: OpRecord, tg: TaskGroup) -> None:
+    async def _dispatch(self, rec: OpRecord) -> None:
         if self._deps.park(rec):
             return
         failure = self._deps.failure(rec.op)
         if failure is not None:
             await self._fail_dependent(rec, *failure)
         else:
-            token = object()
-            await self._limiter.acquire_on_behalf_of(token)
-            if self._stop.is_set():
-                self._limiter.release_on_behalf_of(token)
-                return
             self._active += 1
-            tg.start_soon(self._run_one, rec, token)
+            await self._work.send(rec)  # waits for a free worker
 
-    async def _drain_ready(self, tg: TaskGroup) -> None:
+    async def _drain_ready(self) -> None:
         while self._ready and not self._stop.is_set():
-            await self._dispatch(self._ready.pop(0), tg)
+            await self._dispatch(self._ready.pop(0))
 
-    async def _run_one(self, rec: OpRecord, token: object) -> None:
+    async def _worker(self, work: Any) -> None:
+        async for rec in work:
+            if self._stop.is_set():  # taken after a stop: leave it for resume
+                self._active -= 1
+                self._changed.set()
+                continue
+            await self._run_one(rec)
+
+    async def _run_one(self, rec: OpRecord) -> None:
         status = "IN_FLIGHT"
         try:
             status = await self._executor.run(rec)
         except (FatalRunError, JournalError) as exc:
             self._fatal = self._fatal or str(exc)
             self.stop()
-        finally:
-            self._limiter.release_on_behalf_of(token)
         try:
             await self._completed(rec, status)
         finally:
@@ -297,7 +305,7 @@ class Runner:
         self._changed.set()
 
     async def _fail_dependent(self, rec: OpRecord, status: str, message: str) -> None:
-        await self.writer.update(rec.op.key, status=status, error="dependency", message=message)
+        self.writer.record(rec.op.key, status=status, error="dependency", message=message)
         await self._completed(rec, status)
 
     async def _fail_unresolved(self) -> None:

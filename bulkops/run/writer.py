@@ -2,9 +2,13 @@
 
 Every SQLite call runs in a worker thread, one at a time. Operation updates are group-committed:
 while one batch is being written, new updates queue up and go out together in the next
-transaction, so a thousand concurrent operations cost a few commits, not a thousand. ``update``
-returns only once its transaction is committed: the runner awaits the IN_FLIGHT row before it
-sends the request.
+transaction, so a thousand concurrent operations cost a few commits, not a thousand.
+
+``update`` returns only once its transaction is committed: the runner awaits the IN_FLIGHT row
+before it sends the request. ``record`` queues an outcome (DONE, FAILED_…) without waiting for
+it: losing one to a crash is safe, because the operation is then still IN_FLIGHT in the journal
+and is reconciled on resume. Not waiting halves the commits an operation waits for and lets
+outcomes ride in the same transactions as the next IN_FLIGHT rows.
 """
 
 from __future__ import annotations
@@ -35,10 +39,10 @@ class WriterStatistics:
 class _Pending:
     __slots__ = ("done", "error", "fields", "key")
 
-    def __init__(self, key: str, fields: Mapping[str, Any]) -> None:
+    def __init__(self, key: str, fields: Mapping[str, Any], *, wait: bool) -> None:
         self.key = key
         self.fields = fields
-        self.done = anyio.Event()
+        self.done = anyio.Event() if wait else None
         self.error: BaseException | None = None
 
 
@@ -65,14 +69,23 @@ class JournalWriter:
 
     async def update(self, key: str, **fields: Any) -> None:
         """Record an operation's new state; returns once it is committed."""
-        if self._broken is not None:
-            raise JournalError(f"the journal is broken: {self._broken}")
-        pending = _Pending(key, fields)
-        self._queue.append(pending)
-        self._wakeup.set()
+        pending = self._enqueue(key, fields, wait=True)
+        assert pending.done is not None
         await pending.done.wait()
         if pending.error is not None:
             raise JournalError(f"the journal is broken: {pending.error}")
+
+    def record(self, key: str, **fields: Any) -> None:
+        """Queue an operation's outcome; it is committed with the next batch (see above)."""
+        self._enqueue(key, fields, wait=False)
+
+    def _enqueue(self, key: str, fields: Mapping[str, Any], *, wait: bool) -> _Pending:
+        if self._broken is not None:
+            raise JournalError(f"the journal is broken: {self._broken}")
+        pending = _Pending(key, fields, wait=wait)
+        self._queue.append(pending)
+        self._wakeup.set()
+        return pending
 
     async def serve(self) -> None:
         """Write queued updates until ``close()`` is called and the queue is empty."""
@@ -96,13 +109,19 @@ class JournalWriter:
             except (JournalError, sqlite3.Error, OSError) as exc:  # fatal for the run
                 error = self._broken = exc
         for pending in batch:
-            pending.error = error
-            pending.done.set()
+            if pending.done is not None:
+                pending.error = error
+                pending.done.set()
 
     def close(self) -> None:
         """Let ``serve()`` return once everything queued is written."""
         self._closed = True
         self._wakeup.set()
+
+    @property
+    def broken(self) -> BaseException | None:
+        """The error that broke the journal, if one did (every later write fails)."""
+        return self._broken
 
     def statistics(self) -> WriterStatistics:
         """A snapshot: updates written, commits, updates waiting."""

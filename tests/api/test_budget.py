@@ -270,3 +270,39 @@ async def test_statistics_count_waiting_tasks() -> None:
 
 def test_repr_names_the_limits() -> None:
     assert "100/10s, 900/15m" in repr(MutationBudget())
+
+
+async def test_eta_of_a_million_is_the_policy_lower_bound() -> None:
+    budget = MutationBudget(clock=FakeClock())
+    assert budget.eta(1_000_000) == lower_bound(1_000_000) == 999_900.0
+
+
+def stepwise_eta(budget: MutationBudget, n: int) -> float:
+    """The definition of eta(n): add one send at a time at the earliest moment it fits."""
+    log, now = budget._log, budget.clock.now()
+    log.prune(now)
+    releases = list(log.releases) + [now] * log.in_flight
+    t = max(now, budget.statistics().paused_until or now)
+    for _ in range(n):
+        for window in range(len(log.limits)):
+            t = max(t, log.window_ready(window, t, releases, 0))
+        releases.append(t)
+    return t - now
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_eta_steps_whole_window_turns_but_matches_one_by_one(seed: int) -> None:
+    rng = random.Random(seed)
+    clock = FakeClock()
+    budget = MutationBudget([(7, 1.0), (30, 20.0), (50, 45.0)], clock=clock)
+    permits = []
+    for _ in range(rng.randrange(5, 60)):
+        if budget.eta(1) == 0.0:
+            permits.append(await budget.acquire())
+        if permits and rng.random() < 0.7:
+            budget.release(permits.pop(rng.randrange(len(permits))))
+        clock.advance(rng.uniform(0.0, 0.6))
+        if rng.random() < 0.05:
+            budget.pause(None)
+    for n in (1, 5, 7, 8, 31, 200):
+        assert budget.eta(n) == stepwise_eta(budget, n)

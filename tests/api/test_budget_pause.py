@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from bulkops.api.budget import MutationBudget
@@ -194,3 +195,32 @@ async def test_a_cancelled_head_passes_its_turn_to_the_next_waiter() -> None:
         await clock.run_for(15.0)
     assert got == ["second@10", "third@20"]
     assert budget.statistics().total_sent == 3
+
+
+async def test_a_waiter_cancelled_at_its_turn_leaves_no_record() -> None:
+    clock = FakeClock()
+    budget = MutationBudget([(2, 10.0)], clock=clock)
+    await spend(budget, 2)
+    second_scope = anyio.CancelScope()
+    got: list[str] = []
+
+    async def sender(name: str) -> None:
+        await budget.acquire()
+        got.append(name)
+
+    async def cancellable_second() -> None:
+        with second_scope:
+            await sender("second")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(sender, "first")
+        await clock.settle()
+        tg.start_soon(cancellable_second)
+        await clock.settle()
+        clock.advance(10.0)  # both fit now: the head's timer fires
+        await anyio.lowlevel.checkpoint()
+        second_scope.cancel()
+    assert got == ["first"]
+    stats = budget.statistics()
+    assert (stats.total_sent, stats.in_flight, stats.waiting) == (3, 1, 0)
+    assert budget.eta(1) == 0.0

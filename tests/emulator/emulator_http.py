@@ -41,8 +41,9 @@ class Api:
         *,
         key: str | None = "",
         raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         key = self.key if key == "" else key
         if key is not None:
             headers["STATSIG-API-KEY"] = key

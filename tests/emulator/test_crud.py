@@ -142,3 +142,15 @@ def test_holdout_membership_shows_on_the_gate(api: Api) -> None:
     assert api.get("/gates/g_one").data["holdoutIDs"] == ["h_one"]
     api.delete("/holdouts/h_one")
     assert api.get("/gates/g_one").data["holdoutIDs"] == []
+
+
+def test_versions_list_every_state_newest_first(api: Api) -> None:
+    api.post("/gates", {"name": "g one"})
+    api.patch("/gates/g_one", {"description": "second"})
+    api.put("/gates/g_one/disable")
+    reply = api.get("/gates/g_one/versions")
+    assert [v["version"] for v in reply.data] == [3, 2, 1]
+    assert [v["description"] for v in reply.data] == ["second", "second", ""]
+    assert reply.body["pagination"]["totalItems"] == 3
+    assert api.get("/gates/ghost/versions").status == 404
+    assert api.get("/layers/l/versions").status == 404

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
+import socket
+import time
 import urllib.request
 
 import pytest
 from emulator_http import Api
 
-from bulkops.testing import FaultPlan, RunningEmulator, ScriptedFault
+from bulkops.testing import (
+    EmulatorConfig,
+    FaultPlan,
+    RunningEmulator,
+    ScriptedFault,
+    start_emulator,
+)
 
 CONNECTION_LOST = (
     ConnectionError,
@@ -129,3 +138,69 @@ def test_admin_endpoint_switches_faults_at_run_time(emulator: RunningEmulator, a
 def test_unknown_fault_action_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown fault action"):
         ScriptedFault("explode")
+
+
+def test_a_scripted_429_can_be_scoped_to_one_project() -> None:
+    config = EmulatorConfig(projects={"a": "key-a", "b": "key-b"})
+    with start_emulator(config) as emulator:
+        a, b = Api(emulator, "a"), Api(emulator, "b")
+        emulator.rate_limit_next(2, "POST", "/gates", project="a", retry_after=2)
+        assert b.post("/gates", {"name": "g one"}).status == 201
+        refused = a.post("/gates", {"name": "g one"})
+        assert refused.status == 429 and refused.headers["Retry-After"] == "2"
+        assert "rate limit" in refused.body["message"]
+        assert a.post("/gates", {"name": "g one"}).status == 429
+        assert a.post("/gates", {"name": "g one"}).status == 201
+        assert emulator.stats()["rate_limited"] == 2
+
+
+def test_a_scripted_429_without_retry_after_scoped_by_api_key() -> None:
+    config = EmulatorConfig(projects={"a": "key-a", "b": "key-b"})
+    with start_emulator(config) as emulator:
+        emulator.rate_limit_next(1, project="key-b")
+        assert Api(emulator, "a").get("/gates").status == 200
+        refused = Api(emulator, "b").get("/gates")
+        assert refused.status == 429 and "Retry-After" not in refused.headers
+
+
+def test_random_faults_can_be_scoped_to_projects() -> None:
+    config = EmulatorConfig(projects={"a": "key-a", "b": "key-b"})
+    with start_emulator(config) as emulator:
+        emulator.set_faults(error_rate=1.0, projects=("a",))
+        assert Api(emulator, "a").get("/gates").status == 503
+        assert Api(emulator, "b").get("/gates").status == 200
+
+
+def test_injected_faults_and_vanished_clients_log_no_errors(
+    emulator: RunningEmulator, api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bulkops.emulator")
+    emulator.drop_next("POST", "/gates")
+    emulator.drop_next("POST", "/gates", applied=False)
+    for _ in range(2):
+        with pytest.raises(CONNECTION_LOST):
+            api.post("/gates", {"name": "g one"})
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as sock:
+        sock.sendall(
+            b"PATCH /console/v1/gates/g_one HTTP/1.1\r\nHost: x\r\nSTATSIG-API-KEY: "
+            + emulator.api_key().encode()
+            + b'\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"desc'
+        )
+    deadline = time.monotonic() + 5
+    while "PATCH client_gone" not in emulator.stats()["requests"]:
+        assert time.monotonic() < deadline, "the server never saw the client go away"
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert any("injected" in r.getMessage() for r in caplog.records)
+
+
+def test_the_admin_endpoint_scopes_a_scripted_429_to_a_project() -> None:
+    config = EmulatorConfig(projects={"a": "key-a", "b": "key-b"})
+    with start_emulator(config) as emulator:
+        body = {"action": "rate_limited", "project": "b", "retry_after": 0.5}
+        request = urllib.request.Request(
+            emulator.admin_url + "/faults/scripted", json.dumps(body).encode(), method="POST"
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+        assert Api(emulator, "a").get("/gates").status == 200
+        refused = Api(emulator, "b").get("/gates")
+        assert (refused.status, refused.headers["Retry-After"]) == (429, "0.5")

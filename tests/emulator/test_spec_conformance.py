@@ -34,10 +34,30 @@ from openapi_schema_validator import OAS30Validator
 
 SPEC: dict[str, Any] = json.loads(SPEC_FILE.read_text())
 RULE = {"name": "everyone", "passPercentage": 50, "conditions": [{"type": "public"}]}
+SEGMENT_RULE = {
+    "name": "staff",
+    "passPercentage": 100,
+    "conditions": [{"type": "email", "operator": "str_contains_any", "targetValue": ["@x.io"]}],
+}
+# Schemas that contradict themselves: allOf a paged list (data: array) and data: IDListDto
+# (an object). The spec's example, and so the emulator, answers the object; we check the
+# object against IDListDto and the rest against the paged envelope.
+SELF_CONTRADICTORY = {("GET", "/segments/{id}/id_list"): "IDListDto"}
 GROUPS = [
     {"name": "control", "id": "control", "size": 50, "parameterValues": {}},
     {"name": "test", "id": "test", "size": 50, "parameterValues": {}},
 ]
+
+
+def _contradictory_errors(method: str, spec_path: str, body: Any) -> list[Any]:
+    components = {"components": SPEC["components"]}
+    data_schema = {"$ref": "#/components/schemas/" + SELF_CONTRADICTORY[(method, spec_path)]}
+    envelope = {"$ref": "#/components/schemas/PaginationResponseWithMessage"}
+    rest = {**body, "data": []}
+    return [
+        *OAS30Validator({**data_schema, **components}).iter_errors(body.get("data")),
+        *OAS30Validator({**envelope, **components}).iter_errors(rest),
+    ]
 
 
 def _validator(method: str, spec_path: str, status: int) -> OAS30Validator:
@@ -50,6 +70,8 @@ def _validator(method: str, spec_path: str, status: int) -> OAS30Validator:
 
 def _populate(api: Api) -> str:
     api.post("/segments", {"name": "seg one", "type": "id_list"})
+    api.post("/segments", {"name": "seg store", "type": "user_store_id_list"})
+    api.post("/segments", {"name": "seg rules", "type": "rule_based"})
     api.post("/gates", {"name": "g one", "rules": [RULE]})
     api.post("/layers", {"name": "layer one", "idType": "userID"})
     api.post(
@@ -105,6 +127,7 @@ CASES: list[tuple[str, str, str, Any]] = [
     ("PATCH", "/gates/{id}", "/gates/g_one", {"description": "x"}),
     ("POST", "/gates/{id}", "/gates/g_one", FULL_GATE),
     ("GET", "/gates/{id}/rules", "/gates/g_one/rules", None),
+    ("GET", "/gates/{id}/versions", "/gates/g_one/versions", None),
     ("POST", "/gates/{id}/rules", "/gates/g_one/rules", {"rules": [RULE]}),
     ("POST", "/gates/{id}/rule", "/gates/g_one/rule", RULE),
     ("PATCH", "/gates/{id}/rules/{ruleID}", "/gates/g_one/rules/{rule}", {"passPercentage": 9}),
@@ -123,10 +146,19 @@ CASES: list[tuple[str, str, str, Any]] = [
     ("PATCH", "/dynamic_configs/{id}", "/dynamic_configs/cfg_one", {"description": "x"}),
     ("POST", "/dynamic_configs/{id}", "/dynamic_configs/cfg_one", FULL_GATE),
     ("GET", "/dynamic_configs/{id}/rules", "/dynamic_configs/cfg_one/rules", None),
+    ("GET", "/dynamic_configs/{id}/versions", "/dynamic_configs/cfg_one/versions", None),
     ("PUT", "/dynamic_configs/{id}/disable", "/dynamic_configs/cfg_one/disable", None),
     ("PUT", "/dynamic_configs/{id}/archive", "/dynamic_configs/cfg_one/archive", None),
     ("GET", "/segments", "/segments", None),
     ("GET", "/segments/{id}", "/segments/seg_one", None),
+    ("PATCH", "/segments/{id}/id_list", "/segments/seg_one/id_list", {"ids": ["u1", "u2"]}),
+    ("GET", "/segments/{id}/id_list", "/segments/seg_one/id_list", None),
+    ("DELETE", "/segments/{id}/id_list", "/segments/seg_one/id_list", {"ids": ["u1"]}),
+    ("POST", "/segments/{id}/id_list/reset", "/segments/seg_one/id_list/reset", {"ids": ["u3"]}),
+    ("PATCH", "/segments/{id}/add_ids", "/segments/seg_store/add_ids", {"ids": ["a", "b"]}),
+    ("PATCH", "/segments/{id}/remove_ids", "/segments/seg_store/remove_ids", {"ids": ["a"]}),
+    ("GET", "/segments/{id}/idlist_metadata", "/segments/seg_store/idlist_metadata", None),
+    ("POST", "/segments/{id}/conditional", "/segments/seg_rules/conditional", [SEGMENT_RULE]),
     ("PUT", "/segments/{id}/archive", "/segments/seg_one/archive", None),
     ("GET", "/layers", "/layers", None),
     ("GET", "/layers/{id}", "/layers/layer_one", None),
@@ -137,6 +169,7 @@ CASES: list[tuple[str, str, str, Any]] = [
     ("PATCH", "/experiments/{id}", "/experiments/exp_one", {"description": "x"}),
     ("POST", "/experiments/{id}", "/experiments/exp_two", FULL_EXPERIMENT),
     ("GET", "/experiments/{id}/overrides", "/experiments/exp_one/overrides", None),
+    ("GET", "/experiments/{id}/versions", "/experiments/exp_one/versions", None),
     ("POST", "/experiments/{id}/overrides", "/experiments/exp_one/overrides", EXP_OVERRIDES),
     ("PATCH", "/experiments/{id}/overrides", "/experiments/exp_one/overrides", EXP_OVERRIDES),
     ("DELETE", "/experiments/{id}/overrides", "/experiments/exp_one/overrides", None),
@@ -182,9 +215,11 @@ def test_every_modeled_response_validates_against_the_spec(api: Api) -> None:
         if reply.status >= 300:
             failures.append(f"{method} {path}: {reply.status} {reply.body}")
             continue
-        errors = sorted(
-            _validator(method, spec_path, reply.status).iter_errors(reply.body), key=str
-        )
+        if (method, spec_path) in SELF_CONTRADICTORY:
+            errors = _contradictory_errors(method, spec_path, reply.body)
+        else:
+            validator = _validator(method, spec_path, reply.status)
+            errors = sorted(validator.iter_errors(reply.body), key=str)
         failures += [
             f"{method} {spec_path}: {e.message} at {list(e.absolute_path)}" for e in errors[:3]
         ]

@@ -44,7 +44,9 @@ class FakeReadContext:
                 return copy.deepcopy(entity)
         raise FakeNotFound(f"GET {path}: 404")
 
-    async def list(self, kind: str, *, project: str = "source", **filters: Any) -> AsyncIterator[dict]:
+    async def list(
+        self, kind: str, *, project: str = "source", **filters: Any
+    ) -> AsyncIterator[dict]:
         for entity in list(self.entities.get(project, {}).get(kind, {}).values()):
             if all(_filter_matches(entity.get(k), v) for k, v in filters.items()):
                 yield copy.deepcopy(entity)

@@ -91,3 +91,12 @@ def test_bad_parameters_are_rejected(options, message) -> None:
 
 def test_parse_age() -> None:
     assert parse_age("90d") == 90 * 86400 and parse_age("2w") == 14 * 86400
+
+
+@pytest.mark.anyio
+async def test_undo_of_archive_is_unarchive_with_the_body_the_spec_requires(
+        ctx: FakeReadContext) -> None:
+    ctx.add("gates", stale("s1"))
+    [op] = operations(await plan_job(ArchiveStaleGates({}), ctx))
+    assert op.undo is not None and op.undo.path == "/gates/s1/unarchive"
+    assert op.undo.method == "PUT" and op.undo.body == {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from bulkops.jobs.archive_stale_gates import ArchiveStaleGates
@@ -14,6 +13,7 @@ from bulkops.jobs.copy_experiments import CopyExperiments
 from bulkops.jobs.overrides import Overrides
 from bulkops.jobs.patch import Patch
 from job_fakes import gate
+from jobcli import converges, entities, seed, sent
 
 from bulkops.api import ConsoleClient
 from bulkops.run.job import Job
@@ -30,16 +30,6 @@ FAST = ((100_000, 1.0),)
 def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(projects={"default": "console-src", "target": "console-dst"},
                           page_cap=100, mutation_limits=FAST)
-
-
-def seed(emulator: RunningEmulator, project: str = "default", **entities: list[dict]) -> None:
-    emulator.load({"format": "bulkops-snapshot/1",
-                   "projects": {project: {"entities": entities}}})
-
-
-def entities(emulator: RunningEmulator, kind: str, project: str = "default") -> dict[str, Any]:
-    state = emulator.dump()["projects"][project]["entities"].get(kind, [])
-    return {e["id"]: e for e in state}
 
 
 async def run(job: Job, emulator: RunningEmulator, tmp_path: Path) -> tuple[PlanSummary,
@@ -63,11 +53,6 @@ async def run(job: Job, emulator: RunningEmulator, tmp_path: Path) -> tuple[Plan
         for client in clients.values():
             await client.aclose()
         journal.close()
-
-
-def sent(emulator: RunningEmulator) -> Counter[str]:
-    return Counter(f"{m['method']} {m['path'].split('/console/v1')[-1]}"
-                   for m in emulator.mutation_log())
 
 
 async def test_attach_holdout_to_500_gates_in_one_patch(emulator, tmp_path) -> None:
@@ -178,19 +163,8 @@ async def test_environment_overrides_add_then_remove(emulator, tmp_path) -> None
     assert again.to_send == 0
 
 
-def test_cli_attach_holdout_then_second_run_sends_nothing(emulator, emulator_env, tmp_path):
-    import subprocess
-    import sys
-
+def test_cli_attach_holdout_then_second_run_sends_nothing(emulator, tmp_path) -> None:
     seed(emulator, gates=[gate(f"g{i:03}") for i in range(120)],
          holdouts=[{"id": "h1", "name": "h1", "gateIDs": []}])
-    emulator.reset_counters()
-    env = emulator_env | {"STATSIG_CONSOLE_API_KEY": emulator.api_key("default"),
-                          "BULKOPS_STATE_DIR": str(tmp_path / "state")}
-    cmd = [sys.executable, "-m", "bulkops", "run", "attach-holdout", "--holdout", "h1", "--yes"]
-    for _ in range(2):
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60,
-                              check=False)
-        assert done.returncode == 0, done.stderr
-    assert sent(emulator) == Counter({"PATCH /holdouts/h1": 1})
+    converges(emulator, tmp_path / "state", "attach-holdout", "--holdout", "h1")
     assert len(entities(emulator, "holdouts")["h1"]["gateIDs"]) == 120

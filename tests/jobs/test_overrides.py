@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 from bulkops.jobs.overrides import Overrides
-from job_fakes import FakeReadContext, gate, operations, plan_job
+from job_fakes import FakeReadContext, gate, operations, plan_job, skips
 
 from bulkops.run.job import JobConfigError
 
@@ -92,16 +92,20 @@ async def test_experiment_group_overrides(ctx: FakeReadContext) -> None:
     ctx.put("/experiments/e1/overrides", {"overrides": [], "userIDOverrides": []})
     [op] = operations(await plan_job(
         Overrides({"kind": "experiments", "group": "test", "add_passing": "u1"}), ctx))
-    assert op.body == {"userIDOverrides": [{"groupID": "test", "ids": ["u1"]}]}
+    # the API requires both lists; PATCH is a union, so the empty one adds nothing
+    assert op.body == {"overrides": [], "userIDOverrides": [{"groupID": "test", "ids": ["u1"]}]}
 
 
 @pytest.mark.anyio
-async def test_ids_from_a_file(tmp_path: Path, two_gates) -> None:
+async def test_ids_from_a_file_are_split_at_the_apis_2000_per_request(tmp_path: Path,
+                                                                      two_gates) -> None:
     ids = [f"user{i}" for i in range(3000)]
     (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
     ops = operations(await plan_job(
         Overrides({"kind": "gates", "add_passing": f"@{tmp_path / 'ids.txt'}"}), two_gates))
-    assert len(ops[1].body["passingUserIDs"]) == 3000
+    per_gate = [op for op in ops if op.path == ops[-1].path]
+    assert [len(op.body["passingUserIDs"]) for op in per_gate] == [2000, 1000]
+    assert len({op.key for op in ops}) == len(ops)
 
 
 @pytest.mark.parametrize(
@@ -128,3 +132,14 @@ async def test_unknown_environment_is_rejected(ctx: FakeReadContext) -> None:
     with pytest.raises(JobConfigError, match="not an environment"):
         await plan_job(Overrides({"kind": "gates", "add_passing": "a",
                                   "environment": "staging"}), ctx)
+
+
+@pytest.mark.anyio
+async def test_an_update_over_the_apis_list_limit_is_blocked_not_sent(two_gates) -> None:
+    big = [f"u{i}" for i in range(2001)]
+    two_gates.put("/gates/g1/overrides", {"passingUserIDs": big, "failingUserIDs": []})
+    steps = await plan_job(Overrides({"kind": "gates", "remove_passing": "u1,u2",
+                                      "add_passing": "n1,n2"}), two_gates)
+    [blocked] = [s for s in skips(steps) if s.blocked]
+    assert blocked.item.endswith(":g1") and "2001 IDs" in blocked.reason
+    assert all(op.path != "/gates/g1/overrides" for op in operations(steps))

@@ -46,3 +46,29 @@ def test_contains_and_excludes() -> None:
     assert not contains(gate, {"missing": None})
     assert excludes(gate, {"tags": ["c"], "isEnabled": False})
     assert not excludes(gate, {"tags": ["a"]})
+
+
+def test_multi_key_selector_matches_every_key() -> None:
+    entity = {"userIDOverrides": [{"groupID": "test", "environment": "prod", "ids": ["p"]},
+                                  {"groupID": "test", "ids": ["g"]}]}
+    edit = ListEdit("userIDOverrides[groupID=test,environment=staging].ids", add=("s",))
+    edited, changed = apply_edits(entity, [edit])
+    assert changed and edited["userIDOverrides"][2] == {"groupID": "test",
+                                                        "environment": "staging", "ids": ["s"]}
+    assert edited["userIDOverrides"][:2] == entity["userIDOverrides"]
+
+
+def test_empty_selector_value_matches_a_missing_or_null_key() -> None:
+    entity = {"userIDOverrides": [{"groupID": "test", "environment": "prod", "ids": ["p"]},
+                                  {"groupID": "test", "environment": None, "ids": ["g"]}]}
+    edit = ListEdit("userIDOverrides[groupID=test,environment=].ids", remove=("g",), add=("h",))
+    edited, _ = apply_edits(entity, [edit])
+    assert [e["ids"] for e in edited["userIDOverrides"]] == [["p"], ["h"]]
+    created, _ = apply_edits({}, [ListEdit("o[groupID=t,environment=].ids", add=("x",))])
+    assert created == {"o": [{"groupID": "t", "ids": ["x"]}]}
+
+
+def test_malformed_multi_key_selector_is_a_config_error() -> None:
+    for field in ("o[a=1,a=2].ids", "o[a=1,b].ids", "o[=1].ids"):
+        with pytest.raises(JobConfigError):
+            apply_edits({}, [ListEdit(field, add=("x",))])

@@ -1,0 +1,89 @@
+"""`bulkops run copy-experiments` end to end through the CLI, source and target projects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from job_fakes import gate
+from jobcli import (
+    TARGET_KEY,
+    converges,
+    entities,
+    experiment,
+    planned,
+    run_job,
+    seed,
+    seed_source,
+    sent,
+    two_projects,
+)
+
+from bulkops.testing import EmulatorConfig
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return two_projects()
+
+
+def test_copies_with_target_key_flag_and_converges(emulator, tmp_path: Path) -> None:
+    seed_source(emulator)
+    seed(emulator, "target")
+    first = converges(emulator, tmp_path / "state", "copy-experiments", "--to", "staging",
+                      "--target-api-key", TARGET_KEY, "--where", "name~checkout_*")
+    assert planned(first.stderr) == 5  # segment, gate, layer, two experiments
+    target = {k: entities(emulator, k, "target") for k in ("experiments", "gates", "segments")}
+    assert sorted(target["experiments"]) == ["checkout_a", "checkout_b"]
+    assert {e["status"] for e in target["experiments"].values()} == {"setup"}
+    copied = target["experiments"]["checkout_a"]
+    assert copied["targetingGateID"] in target["gates"]
+    assert copied["layerID"] in entities(emulator, "layers", "target")
+    assert "beta_users" in target["segments"]
+    assert sent(emulator, "default") == {}
+
+
+@pytest.mark.parametrize("mode", ["skip", "update", "rename"])
+def test_on_conflict_modes_with_the_key_from_the_environment(
+        emulator, tmp_path: Path, mode: str) -> None:
+    seed(emulator, gates=[gate("beta_gate", description="from source")],
+         experiments=[experiment("checkout_a", targetingGateID="beta_gate")])
+    seed(emulator, "target", gates=[gate("beta_gate", description="theirs")])
+    env = {"STATSIG_TARGET_CONSOLE_API_KEY": TARGET_KEY}
+    converges(emulator, tmp_path / "state", "copy-experiments", "--to", "staging",
+              "--on-conflict", mode, env=env)
+    target_gates = entities(emulator, "gates", "target")
+    experiment_gate = entities(emulator, "experiments", "target")["checkout_a"]["targetingGateID"]
+    if mode == "skip":
+        assert (experiment_gate, target_gates["beta_gate"]["description"]) == ("beta_gate",
+                                                                               "theirs")
+    elif mode == "update":
+        assert (experiment_gate, target_gates["beta_gate"]["description"]) == ("beta_gate",
+                                                                               "from source")
+    else:
+        assert experiment_gate == "beta_gate_copy" and len(target_gates) == 2
+        assert target_gates["beta_gate"]["description"] == "theirs"
+        assert target_gates["beta_gate_copy"]["description"] == "from source"
+
+
+def test_no_target_key_exits_2_naming_the_variable(emulator, tmp_path: Path) -> None:
+    seed_source(emulator)
+    emulator.reset_counters()
+    done = run_job(emulator, tmp_path / "state", "copy-experiments", "--to", "staging", "--yes")
+    assert done.returncode == 2 and "STATSIG_TARGET_CONSOLE_API_KEY" in done.stderr
+    assert sent(emulator) == {}
+
+
+def test_copy_dry_run_and_no_terminal(emulator, tmp_path: Path) -> None:
+    seed_source(emulator)
+    env = {"STATSIG_TARGET_CONSOLE_API_KEY": TARGET_KEY}
+    emulator.reset_counters()
+    dry = run_job(emulator, tmp_path / "state", "copy-experiments", "--to", "staging",
+                  "--dry-run", env=env)
+    assert dry.returncode == 0 and "ETA" in dry.stdout and "checkout_a" in dry.stdout, dry
+    unconfirmed = run_job(emulator, tmp_path / "state", "copy-experiments", "--to", "staging",
+                          env=env)
+    assert unconfirmed.returncode == 2 and planned(unconfirmed.stderr) == 6
+    assert sent(emulator) == {}
