@@ -26,7 +26,7 @@ import anyio
 from aiolimiter import AsyncLimiter
 
 from bulkops.api.budget import MutationBudget
-from bulkops.emulator import EmulatorConfig, FaultPlan, RunningEmulator, start_emulator
+from bulkops.emulator import EmulatorConfig, EmulatorProcess, FaultPlan, start_emulator_process
 
 SCALE = 0.1
 JITTER = (0.001, 0.010)
@@ -86,7 +86,7 @@ class StackedLimiterStrategy(Strategy):
         await anyio.sleep(retry_after if retry_after else 10.0 * SCALE)
 
 
-async def run(emulator: RunningEmulator, strategy: Strategy, n: int, workers: int) -> Result:
+async def run(emulator: EmulatorProcess, strategy: Strategy, n: int, workers: int) -> Result:
     headers = {"STATSIG-API-KEY": emulator.api_key(), "Content-Type": "application/json"}
     numbers = iter(range(n))
     refused = 0
@@ -131,7 +131,7 @@ async def run(emulator: RunningEmulator, strategy: Strategy, n: int, workers: in
 
 def measure(strategy_factory: type[Strategy], n: int, workers: int) -> Result:
     config = EmulatorConfig(time_scale=SCALE, faults=FaultPlan(latency=JITTER, seed=n))
-    with start_emulator(config) as emulator:
+    with start_emulator_process(config) as emulator:
         return anyio.run(run, emulator, strategy_factory(), n, workers)
 
 

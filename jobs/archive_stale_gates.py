@@ -169,6 +169,8 @@ class ArchiveStaleGates(Job):
                 description=f"archive stale gate {item.id} ({reason})",
                 check=Check(path, contains={"status": "Archived"}),
                 before=before,
+                # Archiving also disables the gate; unarchive does not enable it again.
+                restore={"isEnabled": True} if item.data.get("isEnabled") else None,
                 undo=Operation(
                     key=f"gate:{item.id}:unarchive", method="PUT", path=f"{path}/unarchive",
                     body={},  # the spec requires a body; unarchiveReason is optional

@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from openapi_spec import MISSING_REASON, load_spec, spec_available
 
 from bulkops.cli import main
 from bulkops.demo import QA_USERS, run_demo, run_scenario, scaled_limits, summarize
@@ -18,7 +19,6 @@ from bulkops.emulator import EmulatorConfig, start_emulator
 from bulkops.run.statedir import StateDir
 from bulkops.sample_project import BLOCKING_EXPERIMENT, DEMO_HOLDOUT, sample_project
 
-SPEC = Path(__file__).parents[1] / "../shared/statsig-openapi/console-v1.json"
 TIME_SCALE = 0.02  # windows of 100/0.2s
 
 
@@ -125,9 +125,9 @@ def test_sample_project_is_deterministic_and_mixed() -> None:
 
 @pytest.mark.spec
 def test_sample_project_uses_the_specs_enums() -> None:
-    if not SPEC.exists():
-        pytest.skip(f"the Console API spec is not at {SPEC} (../shared is absent)")
-    schemas = json.loads(SPEC.read_text())["components"]["schemas"]
+    if not spec_available():
+        pytest.skip(MISSING_REASON)
+    schemas = load_spec()["components"]["schemas"]
     gate = schemas["ExternalGateDto"]["properties"]
     project = sample_project(60)["entities"]
     for g in project["gates"]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from bulkops import __version__
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 COMMAND_MODULES = ("demo", "emulator", "runs")
 

@@ -243,7 +243,8 @@ def _finish(outcome: Outcome, run_id: str, log_json: bool, dry_run: bool) -> int
     result = outcome.result
     if result is not None:
         counts = {k: v for k, v in result.counts.items() if v}
-        text = "finished: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+        done = ", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing to send"
+        text = f"finished: {done}"
         text += f" in {format_duration(result.elapsed)}"
         _emit(
             log_json,

@@ -27,6 +27,7 @@ Effect = Callable[[dict[str, Any], dict[str, Any]], None]
 # Accepted body fields per action, and those required (derived from the spec's request bodies).
 _BODIES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "archive": (frozenset({"forceArchive", "archiveReason"}), ()),
+    "unarchive": (frozenset({"unarchiveReason"}), ()),
     "start": (frozenset({"analysisStartTime", "analysisEndTime"}), ()),
     "abandon": (frozenset({"decisionReason"}), ("decisionReason",)),
     "make_decision": (

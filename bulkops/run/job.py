@@ -116,6 +116,9 @@ class Operation:
       runner replaces it with the fresh read when it reads before sending.
     - ``undo``: the explicit inverse (archive → unarchive, create → delete); when None, revert
       writes the ``before`` fields back with PATCH on ``path``.
+    - ``restore``: with ``undo``, fields revert PATCHes back onto the entity at ``check.path``
+      after the undo, for what the inverse endpoint does not undo (archiving a gate also
+      disables it; unarchiving does not enable it again).
     - ``depends_on``: keys of operations that must be DONE or SKIPPED before this one is sent
       (dependency order in migrations: segment before gate before experiment).
     - ``items``: keys (``Item.key``) of the listed items this operation serves; the plan summary
@@ -134,6 +137,7 @@ class Operation:
     creates: bool = False
     before: Any = None
     undo: Operation | None = None
+    restore: Any = None
     depends_on: tuple[str, ...] = ()
     items: tuple[str, ...] = ()
 

@@ -4,7 +4,8 @@ For each DONE operation (in reverse completion order) the revert plan holds one 
 - its ``undo`` when the job gave one (archive → unarchive, create → delete);
 - else, for a list edit, the inverse edit (remove what was added, add back what was removed),
   which keeps changes others made to the same list;
-- else a PATCH of the before-image (the fresh read taken right before the original request).
+- else a PATCH of the before-image (the fresh read taken right before the original request);
+- after an ``undo``, a PATCH of the operation's ``restore`` fields when it has some.
 
 An entity changed by someone else since the run must be reported, not overwritten: the revert
 operation carries a guard (the state the original operation left must still be there), checked
@@ -58,6 +59,9 @@ def plan_revert(original: Journal, *, force: bool = False) -> Iterator[Any]:
         operation, guard = entry
         operation = dataclasses.replace(operation, depends_on=waits_for(rec.op.key))
         yield operation, (None if force else guard)
+        restore = _restore_after_undo(rec.op, operation.key)
+        if restore is not None:
+            yield restore, None
 
 
 def _revert_one(rec: OpRecord, depends: tuple[str, ...]) -> tuple[Operation, Any] | Skip:
@@ -100,6 +104,22 @@ def _revert_one(rec: OpRecord, depends: tuple[str, ...]) -> tuple[Operation, Any
         written = rec.sent_body if isinstance(rec.sent_body, dict) else None
         return reverted, _guard(Check(read_path, contains=written), changed) if written else None
     return Skip(op.key, "no undo and no before-image: cannot be reverted automatically")
+
+
+def _restore_after_undo(op: Operation, undo_key: str) -> Operation | None:
+    """The PATCH of ``op.restore`` that finishes an explicit undo (see ``Operation.restore``)."""
+    if op.undo is None or not op.restore or op.check is None:
+        return None
+    return Operation(
+        key=f"{undo_key}:restore",
+        method="PATCH",
+        path=op.check.path,
+        body=op.restore,
+        description=f"restore {', '.join(op.restore)} of {op.check.path} after {undo_key}",
+        check=Check(op.check.path, contains=op.restore),
+        depends_on=(undo_key,),
+        items=op.items,
+    )
 
 
 def _guard(check: Check | None, reason: str) -> dict[str, Any] | None:

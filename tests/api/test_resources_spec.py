@@ -6,26 +6,17 @@ shipped with bulkops.
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
+from openapi_spec import MISSING_REASON, load_spec, spec_available
 
 from bulkops.api.resources import CATALOG, RULE_CONDITION_REFERENCES, get_kind, rule_references
 
-SPEC = Path(__file__).parents[2] / "../shared/statsig-openapi/console-v1.json"
 PREFIX = "/console/v1"
 
-spec_only = pytest.mark.skipif(
-    not SPEC.is_file(), reason=f"Console API spec not found at {SPEC.resolve()}"
-)
-
-
-@cache
-def spec() -> dict[str, Any]:
-    return json.loads(SPEC.read_text())
+spec_only = pytest.mark.skipif(not spec_available(), reason=MISSING_REASON)
+spec = load_spec
 
 
 def resolve(schema: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def test_a_process_emulator_serves_and_forwards_its_methods() -> None:
             assert response.status == 201
         assert emulator.api_key("p") == "key-p"
         assert [entry["path"] for entry in emulator.mutation_log()] == ["/console/v1/gates"]
-        with pytest.raises(Exception):
+        with pytest.raises(KeyError, match="no project"):
             emulator.api_key("no-such-project")
         with pytest.raises(AttributeError):
             emulator.not_forwarded  # noqa: B018

@@ -11,28 +11,22 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from emulator_http import Api
+from openapi_spec import MISSING_REASON, load_spec, spec_available
 
 from bulkops.testing import RunningEmulator
 
 pytestmark = pytest.mark.spec
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "statsig-openapi"
-SPEC_FILE = SPEC_DIR / "console-v1.json"
-if not SPEC_FILE.exists():
-    pytest.skip(
-        f"the Console API spec is not at {SPEC_FILE} (a clone outside the monorepo's "
-        "shared/ folder): spec conformance tests skipped",
-        allow_module_level=True,
-    )
+if not spec_available():
+    pytest.skip(MISSING_REASON, allow_module_level=True)
 
 from openapi_schema_validator import OAS30Validator
 
-SPEC: dict[str, Any] = json.loads(SPEC_FILE.read_text())
+SPEC: dict[str, Any] = load_spec()
 RULE = {"name": "everyone", "passPercentage": 50, "conditions": [{"type": "public"}]}
 SEGMENT_RULE = {
     "name": "staff",
