@@ -250,8 +250,10 @@ def _run_demo(
         shown = ", ".join(f"{c}/{format_span(s)}" for c, s in limits)
         _say(out, f"bulkops demo: emulator on {emulator.base_url} (loopback, in-process)")
         _say(out, f"sample project: {describe_project(before)}")
-        _say(out, f"mutation limits scaled by {time_scale:g}: {shown} (the real API: 100/10s, "
-                  "900/15m)")
+        _say(
+            out,
+            f"mutation limits scaled by {time_scale:g}: {shown} (the real API: 100/10s, 900/15m)",
+        )
         results = anyio.run(
             lambda: run_scenario(
                 emulator.base_url, emulator.api_key(), state_dir, limits=limits, out=out
@@ -290,8 +292,11 @@ def _print_journals(
         flag = f" --state-dir {state_dir}"
         _say(out, f"per-operation report: bulkops report {results[0].run_id}{flag}")
     if temporary:
-        _say(out, "(a temporary state dir, removed on exit: keep the journals with "
-                  "`bulkops demo --state-dir DIR`)")
+        _say(
+            out,
+            "(a temporary state dir, removed on exit: keep the journals with "
+            "`bulkops demo --state-dir DIR`)",
+        )
 
 
 def _print_try_it(out: IO[str], base_url: str, api_key: str, state_dir: Path) -> None:

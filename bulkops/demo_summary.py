@@ -42,7 +42,8 @@ def _holdout_gates(snapshot: dict[str, Any]) -> int:
 
 def _archived(snapshot: dict[str, Any]) -> Counter[str]:
     return Counter(
-        g.get("typeReason") or "?" for g in _entities(snapshot, "gates")
+        g.get("typeReason") or "?"
+        for g in _entities(snapshot, "gates")
         if g.get("status") == "Archived"
     )
 
@@ -60,8 +61,11 @@ def summarize(
     archived_before, archived_after = _archived(before), _archived(after)
     newly = archived_after - archived_before
     lines = [
-        "gates: " + str(len(gates)) + " ("
-        + ", ".join(f"{t} {n}" for t, n in sorted(types.items())) + ")",
+        "gates: "
+        + str(len(gates))
+        + " ("
+        + ", ".join(f"{t} {n}" for t, n in sorted(types.items()))
+        + ")",
         f"stale gates archived: {sum(archived_before.values())} → {sum(archived_after.values())}",
     ]
     if newly:
@@ -72,8 +76,11 @@ def summarize(
         lines += [f"  gate {item.rsplit(':', 1)[-1]}: {reason}" for item, reason in blocked]
     left: Counter[str] = sum((s.skipped for s in steps[:1]), Counter())
     if left:
-        lines.append(f"stale gates left alone: {sum(left.values())} ("
-                     + "; ".join(f"{n} {reason}" for reason, n in sorted(left.items())) + ")")
+        lines.append(
+            f"stale gates left alone: {sum(left.values())} ("
+            + "; ".join(f"{n} {reason}" for reason, n in sorted(left.items()))
+            + ")"
+        )
     lines += [
         f"gates passing for {', '.join(QA_USERS)}: {_qa_gates(before)} → {_qa_gates(after)}",
         f"holdout {DEMO_HOLDOUT}: gateIDs {_holdout_gates(before)} → {_holdout_gates(after)}",
@@ -90,8 +97,10 @@ def summarize(
 
 def describe_project(snapshot: dict[str, Any]) -> str:
     """``150 gates, 3 segments, 1 layer, ...``: what a snapshot's default project holds."""
-    counts = {k: len(_entities(snapshot, k)) for k in
-              ("gates", "segments", "layers", "experiments", "dynamic_configs", "holdouts")}
+    counts = {
+        k: len(_entities(snapshot, k))
+        for k in ("gates", "segments", "layers", "experiments", "dynamic_configs", "holdouts")
+    }
     return ", ".join(
         f"{n} {k.replace('_', ' ') if n != 1 else k.removesuffix('s').replace('_', ' ')}"
         for k, n in counts.items()

@@ -46,9 +46,26 @@ BLOCKING_EXPERIMENT = "checkout_redesign_v2"
 
 _TEAMS = ("checkout", "search", "onboarding", "growth", "payments", "notifications")
 _FEATURES = (
-    "new_flow", "dark_launch", "v2_api", "express_path", "ml_ranking", "redesign", "promo_banner",
-    "smart_defaults", "fast_lane", "retry_logic", "inline_help", "beta_access", "cache_warmup",
-    "one_click", "tooltips", "batch_mode", "split_view", "auto_save", "quick_filters", "badges",
+    "new_flow",
+    "dark_launch",
+    "v2_api",
+    "express_path",
+    "ml_ranking",
+    "redesign",
+    "promo_banner",
+    "smart_defaults",
+    "fast_lane",
+    "retry_logic",
+    "inline_help",
+    "beta_access",
+    "cache_warmup",
+    "one_click",
+    "tooltips",
+    "batch_mode",
+    "split_view",
+    "auto_save",
+    "quick_filters",
+    "badges",
 )
 _DAY_MS = 86_400_000
 _AUTHORS = (("u_ada", "Ada Park"), ("u_ben", "Ben Ortiz"), ("u_chen", "Chen Li"))
@@ -91,20 +108,36 @@ def _gate_plan(count: int) -> list[dict[str, Any]]:
         team = _TEAMS[i % len(_TEAMS)]
         if i % 4 == 0:
             stale = i // 4
-            plans.append({
-                "type": "STALE",
-                "typeReason": STALE_REASONS[stale % len(STALE_REASONS)],
-                "tags": [team, "keep"] if stale % 7 == 3 else [team],
-                "age": 20 + stale % 3 if stale % 9 == 5 else 120 + (stale * 37) % 300,
-                "team": team,
-            })
+            plans.append(
+                {
+                    "type": "STALE",
+                    "typeReason": STALE_REASONS[stale % len(STALE_REASONS)],
+                    "tags": [team, "keep"] if stale % 7 == 3 else [team],
+                    "age": 20 + stale % 3 if stale % 9 == 5 else 120 + (stale * 37) % 300,
+                    "team": team,
+                }
+            )
         elif i % 10 == 1:
-            plans.append({"type": "PERMANENT", "typeReason": "NONE", "tags": ["infra", team],
-                          "age": 200 + i % 90, "team": team})
+            plans.append(
+                {
+                    "type": "PERMANENT",
+                    "typeReason": "NONE",
+                    "tags": ["infra", team],
+                    "age": 200 + i % 90,
+                    "team": team,
+                }
+            )
         else:
             tags = [team, "qa"] if i % 3 == 0 else [team]
-            plans.append({"type": "TEMPORARY", "typeReason": "NONE", "tags": tags,
-                          "age": 1 + i % 60, "team": team})
+            plans.append(
+                {
+                    "type": "TEMPORARY",
+                    "typeReason": "NONE",
+                    "tags": tags,
+                    "age": 1 + i % 60,
+                    "team": team,
+                }
+            )
     return plans
 
 
@@ -119,10 +152,18 @@ def _gates(count: int, rng: random.Random, now_ms: float) -> list[dict[str, Any]
             gate_id = f"{gate_id}_{n}"
         used.add(gate_id)
         rules = [
-            _rule(f"r{n}a", "Employees", 100,
-                  {"type": "passes_segment", "targetValue": ["internal_employees"]}),
-            _rule(f"r{n}b", "Rollout", rng.choice((5, 10, 25, 50, 100)),
-                  {"type": "public", "targetValue": None}),
+            _rule(
+                f"r{n}a",
+                "Employees",
+                100,
+                {"type": "passes_segment", "targetValue": ["internal_employees"]},
+            ),
+            _rule(
+                f"r{n}b",
+                "Rollout",
+                rng.choice((5, 10, 25, 50, 100)),
+                {"type": "public", "targetValue": None},
+            ),
         ]
         if plan["typeReason"] == "STALE_NO_RULES":
             rules = []
@@ -146,8 +187,10 @@ def _gates(count: int, rng: random.Random, now_ms: float) -> list[dict[str, Any]
 def _old_stale(gates: list[dict[str, Any]], now_ms: float) -> list[dict[str, Any]]:
     """Stale gates a 90-day cleanup would select."""
     return [
-        g for g in gates
-        if g["type"] == "STALE" and "keep" not in g["tags"]
+        g
+        for g in gates
+        if g["type"] == "STALE"
+        and "keep" not in g["tags"]
         and g["lastModifiedTime"] < now_ms - 90 * _DAY_MS
     ]
 
@@ -157,23 +200,53 @@ def _reference_a_stale_gate_from_a_rule(gates: list[dict[str, Any]], now_ms: flo
     stale, live = _old_stale(gates, now_ms), [g for g in gates if g["type"] == "TEMPORARY"]
     if len(stale) > 2 and live:
         live[0]["rules"].append(
-            _rule("r_dep", "Needs legacy flow", 100,
-                  {"type": "passes_gate", "targetValue": stale[-1]["id"]})
+            _rule(
+                "r_dep",
+                "Needs legacy flow",
+                100,
+                {"type": "passes_gate", "targetValue": stale[-1]["id"]},
+            )
         )
 
 
 def _segments(rng: random.Random, now_ms: float) -> list[dict[str, Any]]:
     bodies: list[dict[str, Any]] = [
-        {"id": "internal_employees", "type": "id_list", "count": 42,
-         "description": "Everyone at the company"},
-        {"id": "beta_testers", "type": "rule_based", "description": "Opted into betas",
-         "rules": [_rule("s1", "Beta email", 100,
-                         {"type": "email", "operator": "str_contains_any",
-                          "targetValue": ["+beta@"]})]},
-        {"id": "eu_users", "type": "rule_based", "description": "Users in the EU",
-         "rules": [_rule("s2", "EU", 100,
-                         {"type": "country", "operator": "any",
-                          "targetValue": ["DE", "FR", "ES", "IT", "NL"]})]},
+        {
+            "id": "internal_employees",
+            "type": "id_list",
+            "count": 42,
+            "description": "Everyone at the company",
+        },
+        {
+            "id": "beta_testers",
+            "type": "rule_based",
+            "description": "Opted into betas",
+            "rules": [
+                _rule(
+                    "s1",
+                    "Beta email",
+                    100,
+                    {"type": "email", "operator": "str_contains_any", "targetValue": ["+beta@"]},
+                )
+            ],
+        },
+        {
+            "id": "eu_users",
+            "type": "rule_based",
+            "description": "Users in the EU",
+            "rules": [
+                _rule(
+                    "s2",
+                    "EU",
+                    100,
+                    {
+                        "type": "country",
+                        "operator": "any",
+                        "targetValue": ["DE", "FR", "ES", "IT", "NL"],
+                    },
+                )
+            ],
+        },
     ]
     return [_entity("segments", {**b, "name": b["id"]}, rng, now_ms, 30) for b in bodies]
 
@@ -188,12 +261,19 @@ def _experiments(
         {"name": "Test", "size": 50, "parameterValues": {"enabled": True}},
     ]
     bodies: list[dict[str, Any]] = [
-        {"id": BLOCKING_EXPERIMENT, "status": "active", "layerID": "checkout_layer",
-         "targetingGateID": stale[0]["id"] if stale else None,
-         "hypothesis": "A one-page checkout converts better"},
-        {"id": "search_ranking_ml", "status": "active",
-         "targetingGateID": temporary[0]["id"] if temporary else None,
-         "hypothesis": "Learned ranking raises clicks"},
+        {
+            "id": BLOCKING_EXPERIMENT,
+            "status": "active",
+            "layerID": "checkout_layer",
+            "targetingGateID": stale[0]["id"] if stale else None,
+            "hypothesis": "A one-page checkout converts better",
+        },
+        {
+            "id": "search_ranking_ml",
+            "status": "active",
+            "targetingGateID": temporary[0]["id"] if temporary else None,
+            "hypothesis": "Learned ranking raises clicks",
+        },
         {"id": "onboarding_tour_copy", "status": "setup", "hypothesis": "Shorter copy"},
         {"id": "growth_referral_bonus", "status": "decision_made", "hypothesis": "A bonus helps"},
     ]
@@ -206,9 +286,20 @@ def _experiments(
 def _configs(gates: list[dict[str, Any]], rng: random.Random, now_ms: float) -> list[dict]:
     live = [g for g in gates if g["type"] == "PERMANENT"] or gates
     bodies: list[dict[str, Any]] = [
-        {"id": "checkout_settings", "defaultValue": {"max_items": 50},
-         "rules": [_rule("c1", "Kill switch on", 100,
-                         {"type": "fails_gate", "targetValue": live[0]["id"]})] if live else []},
+        {
+            "id": "checkout_settings",
+            "defaultValue": {"max_items": 50},
+            "rules": [
+                _rule(
+                    "c1",
+                    "Kill switch on",
+                    100,
+                    {"type": "fails_gate", "targetValue": live[0]["id"]},
+                )
+            ]
+            if live
+            else [],
+        },
         {"id": "search_tuning", "defaultValue": {"boost": 1.5}},
     ]
     return [_entity("dynamic_configs", {**b, "name": b["id"]}, rng, now_ms, 15) for b in bodies]
@@ -225,15 +316,27 @@ def sample_project(
     gate_list = _gates(gates, rng, now_ms)
     layer = _entity(
         "layers",
-        {"id": "checkout_layer", "name": "checkout_layer", "description": "Checkout tests",
-         "parameters": [{"name": "enabled", "type": "boolean", "defaultValue": False}]},
-        rng, now_ms, 40,
+        {
+            "id": "checkout_layer",
+            "name": "checkout_layer",
+            "description": "Checkout tests",
+            "parameters": [{"name": "enabled", "type": "boolean", "defaultValue": False}],
+        },
+        rng,
+        now_ms,
+        40,
     )
     holdout = _entity(
         "holdouts",
-        {"id": DEMO_HOLDOUT, "name": DEMO_HOLDOUT, "passPercentage": 5,
-         "description": "Q3 holdout: 5% of users see no new rollouts"},
-        rng, now_ms, 3,
+        {
+            "id": DEMO_HOLDOUT,
+            "name": DEMO_HOLDOUT,
+            "passPercentage": 5,
+            "description": "Q3 holdout: 5% of users see no new rollouts",
+        },
+        rng,
+        now_ms,
+        3,
     )
     return {
         "format": SNAPSHOT_FORMAT,

@@ -57,19 +57,26 @@ class ArchiveStaleGates(Job):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
-            "--where", action="append", metavar="FIELD=VALUE",
+            "--where",
+            action="append",
+            metavar="FIELD=VALUE",
             help="narrow the selection, e.g. typeReason=STALE_PROBABLY_LAUNCHED (repeatable)",
         )
         parser.add_argument(
-            "--older-than", metavar="AGE",
+            "--older-than",
+            metavar="AGE",
             help="only gates last modified more than AGE ago (e.g. 90d, 12w)",
         )
         parser.add_argument(
-            "--exclude-tag", action="append", metavar="TAG",
+            "--exclude-tag",
+            action="append",
+            metavar="TAG",
             help="never touch gates with this tag (repeatable), e.g. keep",
         )
         parser.add_argument(
-            "--action", choices=("archive", "disable"), default="archive",
+            "--action",
+            choices=("archive", "disable"),
+            default="archive",
             help="archive (default) or only disable the gates",
         )
 
@@ -146,8 +153,11 @@ class ArchiveStaleGates(Job):
             elif self._done(data):
                 continue
             elif item.id in self._blockers:
-                yield Skip(item.key, "still referenced by " + "; ".join(self._blockers[item.id]),
-                           blocked=True)
+                yield Skip(
+                    item.key,
+                    "still referenced by " + "; ".join(self._blockers[item.id]),
+                    blocked=True,
+                )
             else:
                 yield self._operation(item)
 
@@ -172,7 +182,9 @@ class ArchiveStaleGates(Job):
                 # Archiving also disables the gate; unarchive does not enable it again.
                 restore={"isEnabled": True} if item.data.get("isEnabled") else None,
                 undo=Operation(
-                    key=f"gate:{item.id}:unarchive", method="PUT", path=f"{path}/unarchive",
+                    key=f"gate:{item.id}:unarchive",
+                    method="PUT",
+                    path=f"{path}/unarchive",
                     body={},  # the spec requires a body; unarchiveReason is optional
                     description=f"unarchive gate {item.id}",
                     check=Check(path, excludes={"status": "Archived"}),
@@ -187,7 +199,9 @@ class ArchiveStaleGates(Job):
             check=Check(path, contains={"isEnabled": False}),
             before=before,
             undo=Operation(
-                key=f"gate:{item.id}:enable", method="PUT", path=f"{path}/enable",
+                key=f"gate:{item.id}:enable",
+                method="PUT",
+                path=f"{path}/enable",
                 description=f"enable gate {item.id}",
                 check=Check(path, contains={"isEnabled": True}),
             ),

@@ -29,12 +29,24 @@ CONFLICT_MODES = ("skip", "update", "rename")
 #: Kinds an experiment may need in the target, in the order they are created.
 DEPENDENCY_KINDS = ("segments", "gates", "layers", "experiments")
 #: Fields that belong to the source project (people, teams, pipelines, apps) or to its history.
-PROJECT_BOUND = frozenset({
-    "creatorID", "creatorEmail", "team", "teamID", "releasePipelineID", "targetApps", "status",
-    "launchedGroupID", "decisionReason", "holdoutIDs", "reviewSettings",
-})
-RULE_SERVER_FIELDS = frozenset({"id", "baseID", "completedAutomatedRollouts",
-                                "pendingAutomatedRollouts"})
+PROJECT_BOUND = frozenset(
+    {
+        "creatorID",
+        "creatorEmail",
+        "team",
+        "teamID",
+        "releasePipelineID",
+        "targetApps",
+        "status",
+        "launchedGroupID",
+        "decisionReason",
+        "holdoutIDs",
+        "reviewSettings",
+    }
+)
+RULE_SERVER_FIELDS = frozenset(
+    {"id", "baseID", "completedAutomatedRollouts", "pendingAutomatedRollouts"}
+)
 
 
 class _MissingSource(Exception):
@@ -45,10 +57,12 @@ def _contains(actual: Any, expected: Any) -> bool:
     """Dicts: every expected key matches; lists: every expected element is present."""
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(
-            k in actual and _contains(actual[k], v) for k, v in expected.items())
+            k in actual and _contains(actual[k], v) for k, v in expected.items()
+        )
     if isinstance(expected, list):
         return isinstance(actual, list) and all(
-            any(_contains(a, e) for a in actual) for e in expected)
+            any(_contains(a, e) for a in actual) for e in expected
+        )
     if isinstance(expected, int | float) and isinstance(actual, int | float):
         return float(actual) == float(expected)
     return bool(actual == expected)
@@ -70,14 +84,26 @@ class CopyExperiments(Job):
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--to", required=True, metavar="TARGET",
-                            help="name of the target project (its key: --target-api-key or "
-                                 "STATSIG_TARGET_CONSOLE_API_KEY)")
-        parser.add_argument("--where", action="append", metavar="FIELD=VALUE",
-                            help="which experiments, repeatable and AND-ed")
-        parser.add_argument("--on-conflict", choices=CONFLICT_MODES, default="skip",
-                            help="an entity of that name exists in the target and differs: "
-                                 "skip (reuse it), update it, or rename the copy")
+        parser.add_argument(
+            "--to",
+            required=True,
+            metavar="TARGET",
+            help="name of the target project (its key: --target-api-key or "
+            "STATSIG_TARGET_CONSOLE_API_KEY)",
+        )
+        parser.add_argument(
+            "--where",
+            action="append",
+            metavar="FIELD=VALUE",
+            help="which experiments, repeatable and AND-ed",
+        )
+        parser.add_argument(
+            "--on-conflict",
+            choices=CONFLICT_MODES,
+            default="skip",
+            help="an entity of that name exists in the target and differs: "
+            "skip (reuse it), update it, or rename the copy",
+        )
 
     @property
     def on_conflict(self) -> str:
@@ -98,8 +124,7 @@ class CopyExperiments(Job):
     async def prepare(self, ctx: ReadContext) -> None:
         self.selection()
         for kind in DEPENDENCY_KINDS:
-            self._target[kind] = {
-                str(e["id"]): e async for e in ctx.list(kind, project=TARGET)}
+            self._target[kind] = {str(e["id"]): e async for e in ctx.list(kind, project=TARGET)}
 
     async def plan(
         self, items: AsyncIterable[Item], ctx: ReadContext
@@ -147,8 +172,9 @@ class _Copy:
     def _known(self, kind: str, source_id: str) -> tuple[str, str | None] | None:
         return self.mapped.get((kind, source_id)) or self.job._mapped.get((kind, source_id))
 
-    async def ensure(self, kind: str, source_id: str, entity: dict[str, Any] | None = None
-                     ) -> tuple[str, str | None]:
+    async def ensure(
+        self, kind: str, source_id: str, entity: dict[str, Any] | None = None
+    ) -> tuple[str, str | None]:
         """Plan what makes ``source_id`` exist in the target; returns (target id, op key)."""
         known = self._known(kind, source_id)
         if known is not None:
@@ -173,19 +199,29 @@ class _Copy:
         return known[0] if known else source_id
 
     def _desired(self, facts: KindFacts, entity: dict[str, Any]) -> dict[str, Any]:
-        body = {k: v for k, v in entity.items()
-                if k in facts.create_fields and k not in PROJECT_BOUND and k != "id"}
+        body = {
+            k: v
+            for k, v in entity.items()
+            if k in facts.create_fields and k not in PROJECT_BOUND and k != "id"
+        }
         if "rules" in body:
             rules = remap_conditions(body["rules"], self._target_id)
-            body["rules"] = [{k: v for k, v in r.items() if k not in RULE_SERVER_FIELDS}
-                             for r in rules]
+            body["rules"] = [
+                {k: v for k, v in r.items() if k not in RULE_SERVER_FIELDS} for r in rules
+            ]
         for field, ref_kind in (("targetingGateID", "gates"), ("layerID", "layers")):
             if body.get(field):
                 body[field] = self._target_id(ref_kind, str(body[field]))
         return {k: v for k, v in body.items() if v is not None}
 
-    def _place(self, facts: KindFacts, source_id: str, entity: dict[str, Any],
-               desired: dict[str, Any], depends: tuple[str, ...]) -> tuple[str, str | None]:
+    def _place(
+        self,
+        facts: KindFacts,
+        source_id: str,
+        entity: dict[str, Any],
+        desired: dict[str, Any],
+        depends: tuple[str, ...],
+    ) -> tuple[str, str | None]:
         existing = self._existing(facts.name, source_id, entity.get("name"))
         if existing is None:
             return source_id, self._create(facts, source_id, desired, depends)
@@ -197,9 +233,14 @@ class _Copy:
         if mode == "rename":
             return self._rename(facts, source_id, desired, depends)
         why = "cannot be updated" if mode == "update" else "left as is (--on-conflict skip)"
-        self.steps.append(Skip(
-            self.item_key, f"{facts.name} {existing['id']} exists in the target and differs; "
-            f"{why}; references point at it", blocked=False))
+        self.steps.append(
+            Skip(
+                self.item_key,
+                f"{facts.name} {existing['id']} exists in the target and differs; "
+                f"{why}; references point at it",
+                blocked=False,
+            )
+        )
         return str(existing["id"]), None
 
     def _existing(self, kind: str, source_id: str, name: Any) -> dict[str, Any] | None:
@@ -208,8 +249,9 @@ class _Copy:
             return target[source_id]
         return next((e for e in target.values() if name and e.get("name") == name), None)
 
-    def _rename(self, facts: KindFacts, source_id: str, desired: dict[str, Any],
-                depends: tuple[str, ...]) -> tuple[str, str | None]:
+    def _rename(
+        self, facts: KindFacts, source_id: str, desired: dict[str, Any], depends: tuple[str, ...]
+    ) -> tuple[str, str | None]:
         target = self.job._target.get(facts.name, {})
         for n in range(1, 100):
             candidate = f"{source_id}_copy" if n == 1 else f"{source_id}_copy{n}"
@@ -220,8 +262,9 @@ class _Copy:
                 return candidate, None
         raise _MissingSource(f"no free name for a copy of {facts.name} {source_id}")
 
-    def _create(self, facts: KindFacts, target_id: str, desired: dict[str, Any],
-                depends: tuple[str, ...]) -> str:
+    def _create(
+        self, facts: KindFacts, target_id: str, desired: dict[str, Any], depends: tuple[str, ...]
+    ) -> str:
         body = dict(desired)
         if "id" in facts.create_fields:
             body["id"] = target_id
@@ -229,31 +272,61 @@ class _Copy:
             body["status"] = "setup"
         path = facts.entity_path(target_id)
         key = f"{TARGET}:{facts.name}:{target_id}:create"
-        self.steps.append(Operation(
-            key=key, method="POST", path=facts.path, body=body, project=TARGET,
-            description=f"create {facts.name.removesuffix('s')} {target_id} in {self._to()}",
-            check=Check(path), creates=True, depends_on=depends, items=(self.item_key,),
-            undo=Operation(key=f"{key}:undo", method="DELETE", path=path, project=TARGET,
-                           description=f"delete {facts.name} {target_id} from {self._to()}",
-                           check=Check(path, absent=True)),
-        ))
+        self.steps.append(
+            Operation(
+                key=key,
+                method="POST",
+                path=facts.path,
+                body=body,
+                project=TARGET,
+                description=f"create {facts.name.removesuffix('s')} {target_id} in {self._to()}",
+                check=Check(path),
+                creates=True,
+                depends_on=depends,
+                items=(self.item_key,),
+                undo=Operation(
+                    key=f"{key}:undo",
+                    method="DELETE",
+                    path=path,
+                    project=TARGET,
+                    description=f"delete {facts.name} {target_id} from {self._to()}",
+                    check=Check(path, absent=True),
+                ),
+            )
+        )
         self.job._target.setdefault(facts.name, {})[target_id] = {"id": target_id, **body}
         return key
 
-    def _update(self, facts: KindFacts, existing: dict[str, Any], desired: dict[str, Any],
-                depends: tuple[str, ...]) -> str:
+    def _update(
+        self,
+        facts: KindFacts,
+        existing: dict[str, Any],
+        desired: dict[str, Any],
+        depends: tuple[str, ...],
+    ) -> str:
         target_id = str(existing["id"])
-        changed = {k: v for k, v in desired.items()
-                   if k in facts.update_fields and not _contains(existing.get(k), v)}
+        changed = {
+            k: v
+            for k, v in desired.items()
+            if k in facts.update_fields and not _contains(existing.get(k), v)
+        }
         path = facts.entity_path(target_id)
         key = f"{TARGET}:{facts.name}:{target_id}:update"
-        self.steps.append(Operation(
-            key=key, method=facts.update_method or "PATCH", path=path, body=changed,
-            project=TARGET, check=Check(path, contains=changed), depends_on=depends,
-            before={k: existing.get(k) for k in changed}, items=(self.item_key,),
-            description=f"update {facts.name} {target_id} in {self._to()}: "
-                        + ", ".join(sorted(changed)),
-        ))
+        self.steps.append(
+            Operation(
+                key=key,
+                method=facts.update_method or "PATCH",
+                path=path,
+                body=changed,
+                project=TARGET,
+                check=Check(path, contains=changed),
+                depends_on=depends,
+                before={k: existing.get(k) for k in changed},
+                items=(self.item_key,),
+                description=f"update {facts.name} {target_id} in {self._to()}: "
+                + ", ".join(sorted(changed)),
+            )
+        )
         return key
 
     def _to(self) -> str:

@@ -45,8 +45,13 @@ __all__ = ["Overrides"]
 
 KINDS = ("gates", "experiments", "holdouts", "dynamic_configs")
 #: Top-level fields of an ID-style overrides document (gates, holdouts).
-ID_FIELDS = ("passingUserIDs", "failingUserIDs", "passingCustomIDs", "failingCustomIDs",
-             "environmentOverrides")
+ID_FIELDS = (
+    "passingUserIDs",
+    "failingUserIDs",
+    "passingCustomIDs",
+    "failingCustomIDs",
+    "environmentOverrides",
+)
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 #: The most IDs one request may hold in one list (spec: ``maxItems`` of the global ID lists and
 #: of an experiment group's ``ids``); larger additions are split into several union PATCHes.
@@ -77,17 +82,33 @@ class Overrides(Job):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--kind", required=True, choices=KINDS, help="what to edit")
-        parser.add_argument("--where", action="append", metavar="FIELD=VALUE",
-                            help="selection, repeatable and AND-ed")
+        parser.add_argument(
+            "--where",
+            action="append",
+            metavar="FIELD=VALUE",
+            help="selection, repeatable and AND-ed",
+        )
         for flag in ("add-passing", "add-failing", "remove-passing", "remove-failing"):
-            parser.add_argument(f"--{flag}", metavar="IDS",
-                                help="comma-separated IDs, or @FILE with one ID per line")
-        parser.add_argument("--replace", action="store_true",
-                            help="make the lists exactly the --add-* IDs (removes all others)")
-        parser.add_argument("--environment", metavar="NAME",
-                            help="edit this environment's overrides instead of the global ones")
-        parser.add_argument("--group", metavar="GROUP_ID",
-                            help="experiments: the group whose ID overrides are edited")
+            parser.add_argument(
+                f"--{flag}",
+                metavar="IDS",
+                help="comma-separated IDs, or @FILE with one ID per line",
+            )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="make the lists exactly the --add-* IDs (removes all others)",
+        )
+        parser.add_argument(
+            "--environment",
+            metavar="NAME",
+            help="edit this environment's overrides instead of the global ones",
+        )
+        parser.add_argument(
+            "--group",
+            metavar="GROUP_ID",
+            help="experiments: the group whose ID overrides are edited",
+        )
 
     # -- validation --------------------------------------------------------------------------
 
@@ -122,8 +143,11 @@ class Overrides(Job):
             )
         if self.options.get("replace") and (ids["remove_passing"] or ids["remove_failing"]):
             raise JobConfigError("--replace sets the lists to the --add-* IDs; drop --remove-*")
-        for a, b in (("add_passing", "add_failing"), ("add_passing", "remove_passing"),
-                     ("add_failing", "remove_failing")):
+        for a, b in (
+            ("add_passing", "add_failing"),
+            ("add_passing", "remove_passing"),
+            ("add_failing", "remove_failing"),
+        ):
             both = sorted(set(ids[a]) & set(ids[b]))
             if both:
                 flags = f"--{a.replace('_', '-')} and --{b.replace('_', '-')}"
@@ -189,8 +213,11 @@ class Overrides(Job):
                 continue
             if any(c.remove for c in changes):
                 too_long = self._too_long(current, changes)
-                yield (Skip(item.key, too_long, blocked=True) if too_long
-                       else self._operation(item, path, current, changes))
+                yield (
+                    Skip(item.key, too_long, blocked=True)
+                    if too_long
+                    else self._operation(item, path, current, changes)
+                )
                 continue
             for part, chunk in enumerate(self._chunks(changes), start=1):
                 yield self._operation(item, path, current, chunk, part=part)
@@ -201,8 +228,10 @@ class Overrides(Job):
         for change in changes:
             size = len(_list_at(current, change.field)) + len(change.add) - len(change.remove)
             if size > limit and not change.field.startswith("environmentOverrides"):
-                return (f"{change.field} would hold {size} IDs: one update takes at most "
-                        f"{limit}; remove IDs in a separate run first, then add")
+                return (
+                    f"{change.field} would hold {size} IDs: one update takes at most "
+                    f"{limit}; remove IDs in a separate run first, then add"
+                )
         return None
 
     def _chunks(self, changes: list[_Change]) -> list[list[_Change]]:
@@ -210,8 +239,11 @@ class Overrides(Job):
         limit = MAX_IDS_PER_REQUEST.get(self.kind, DEFAULT_MAX_IDS)
         longest = max(len(c.add) for c in changes)
         return [
-            [_Change(c.field, c.add[start:start + limit], ()) for c in changes
-             if c.add[start:start + limit]]
+            [
+                _Change(c.field, c.add[start : start + limit], ())
+                for c in changes
+                if c.add[start : start + limit]
+            ]
             for start in range(0, longest, limit)
         ]
 
@@ -221,8 +253,9 @@ class Overrides(Job):
             group, environment = str(self.options["group"]), self.options.get("environment")
             entry = _group_entry(current.get("userIDOverrides"), group, environment)
             field = f"userIDOverrides[groupID={group},environment={environment or ''}].ids"
-            return [self._change(field, entry.get("ids"), ids["add_passing"],
-                                 ids["remove_passing"])]
+            return [
+                self._change(field, entry.get("ids"), ids["add_passing"], ids["remove_passing"])
+            ]
         environment = self.options.get("environment")
         if environment is None:
             fields = ("passingUserIDs", "failingUserIDs")
@@ -237,18 +270,30 @@ class Overrides(Job):
             self._change(fields[1], lists[1], ids["add_failing"], ids["remove_failing"]),
         ]
 
-    def _change(self, field: str, current: Any, add: Sequence[str],
-                remove: Sequence[str]) -> _Change:
+    def _change(
+        self, field: str, current: Any, add: Sequence[str], remove: Sequence[str]
+    ) -> _Change:
         present = list(current or ())
         if self.options.get("replace"):
             remove = [x for x in present if x not in set(add)]
-        return _Change(field, tuple(x for x in add if x not in present),
-                       tuple(x for x in remove if x in present))
+        return _Change(
+            field,
+            tuple(x for x in add if x not in present),
+            tuple(x for x in remove if x in present),
+        )
 
-    def _operation(self, item: Item, path: str, current: dict[str, Any],
-                   changes: list[_Change], *, part: int = 1) -> Operation:
+    def _operation(
+        self,
+        item: Item,
+        path: str,
+        current: dict[str, Any],
+        changes: list[_Change],
+        *,
+        part: int = 1,
+    ) -> Operation:
         summary = "; ".join(
-            f"{c.field.rsplit('.', 1)[-1]} +{len(c.add)} -{len(c.remove)}" for c in changes)
+            f"{c.field.rsplit('.', 1)[-1]} +{len(c.add)} -{len(c.remove)}" for c in changes
+        )
         where = f" in {self.options['environment']}" if self.options.get("environment") else ""
         edits = tuple(ListEdit(c.field, add=c.add, remove=c.remove) for c in changes)
         inverse = tuple(ListEdit(c.field, add=c.remove, remove=c.add) for c in changes)
@@ -256,9 +301,13 @@ class Overrides(Job):
         done, undone = _check(path, changes, forward=True), _check(path, changes, forward=False)
         key = f"{item.kind}:{item.id}:overrides" + (f":{part}" if part > 1 else "")
         undo = Operation(
-            key=f"{key}:undo", method="POST", path=path,
-            description=f"restore overrides of {item.kind} {item.id}", check=undone,
-            edits=inverse, send_fields=send_fields,
+            key=f"{key}:undo",
+            method="POST",
+            path=path,
+            description=f"restore overrides of {item.kind} {item.id}",
+            check=undone,
+            edits=inverse,
+            send_fields=send_fields,
         )
         operation = Operation(
             key=key,
@@ -285,8 +334,10 @@ class Overrides(Job):
         if self.kind == "experiments":
             entry = {"groupID": self.options["group"], "ids": list(changes[0].add)}
             # the API takes both lists (a union: no gate/segment overrides added)
-            return {"overrides": [], "userIDOverrides": [
-                entry | ({"environment": environment} if environment else {})]}
+            return {
+                "overrides": [],
+                "userIDOverrides": [entry | ({"environment": environment} if environment else {})],
+            }
         adds = {c.field.rsplit(".", 1)[-1]: list(c.add) for c in changes}
         passing = adds.get("passingUserIDs") or adds.get("passingIDs") or []
         failing = adds.get("failingUserIDs") or adds.get("failingIDs") or []
@@ -294,8 +345,16 @@ class Overrides(Job):
             # the API takes the ID form only with both lists (it is a union: [] adds nothing)
             return {"passingUserIDs": passing, "failingUserIDs": failing}
         unit = item.data.get("idType") or "userID"
-        return {"environmentOverrides": [{"environment": environment, "unitID": unit,
-                                          "passingIDs": passing, "failingIDs": failing}]}
+        return {
+            "environmentOverrides": [
+                {
+                    "environment": environment,
+                    "unitID": unit,
+                    "passingIDs": passing,
+                    "failingIDs": failing,
+                }
+            ]
+        }
 
 
 def _entry(entries: Any, key: str, value: Any) -> dict[str, Any]:
@@ -324,8 +383,11 @@ def _list_at(document: dict[str, Any], field: str) -> list[Any]:
 def _group_entry(entries: Any, group: str, environment: Any) -> dict[str, Any]:
     """An experiment's ``userIDOverrides`` entry of ``group`` in ``environment`` (None: global)."""
     for entry in entries or ():
-        if (isinstance(entry, dict) and str(entry.get("groupID")) == group
-                and (entry.get("environment") or None) == (environment or None)):
+        if (
+            isinstance(entry, dict)
+            and str(entry.get("groupID")) == group
+            and (entry.get("environment") or None) == (environment or None)
+        ):
             return entry
     return {}
 
@@ -352,8 +414,11 @@ def _check(path: str, changes: list[_Change], *, forward: bool) -> Check:
             if not values:
                 continue
             if "[" in change.field:  # one entry per ID: excludes must fail on any one present
-                entries = [_nested(change.field, [v]) for v in values] if doc is excludes \
+                entries = (
+                    [_nested(change.field, [v]) for v in values]
+                    if doc is excludes
                     else [_nested(change.field, list(values))]
+                )
                 for entry in entries:
                     for name, element in entry.items():
                         doc.setdefault(name, []).extend(element)

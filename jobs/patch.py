@@ -67,12 +67,19 @@ class Patch(Job):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--kind", required=True, help="catalog kind, e.g. gates")
-        parser.add_argument("--where", action="append", metavar="FIELD=VALUE",
-                            help="selection, repeatable and AND-ed")
-        parser.add_argument("--set", action="append", metavar="FIELD=VALUE",
-                            help="a field to write (repeatable); JSON values or plain strings")
-        parser.add_argument("--merge", metavar="FILE",
-                            help="a JSON object of fields to write")
+        parser.add_argument(
+            "--where",
+            action="append",
+            metavar="FIELD=VALUE",
+            help="selection, repeatable and AND-ed",
+        )
+        parser.add_argument(
+            "--set",
+            action="append",
+            metavar="FIELD=VALUE",
+            help="a field to write (repeatable); JSON values or plain strings",
+        )
+        parser.add_argument("--merge", metavar="FILE", help="a JSON object of fields to write")
 
     @property
     def facts(self) -> KindFacts:
@@ -100,8 +107,7 @@ class Patch(Job):
                 raise JobConfigError(f"--set {name}: {name!r} is read-only on {facts.name}")
             writable = ", ".join(sorted(facts.update_fields))
             raise JobConfigError(
-                f"--set {name}: {facts.name} has no writable field {name!r}; "
-                f"writable: {writable}"
+                f"--set {name}: {facts.name} has no writable field {name!r}; writable: {writable}"
             )
 
     def selection(self) -> Selection:

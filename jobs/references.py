@@ -44,9 +44,7 @@ def condition_references(entity: Mapping[str, Any]) -> Iterator[tuple[str, str]]
                 yield kind, value
 
 
-def remap_conditions(
-    rules: Any, mapping: Callable[[str, str], str]
-) -> list[dict[str, Any]]:
+def remap_conditions(rules: Any, mapping: Callable[[str, str], str]) -> list[dict[str, Any]]:
     """A copy of ``rules`` whose condition references go through ``mapping(kind, id)``."""
     result = copy.deepcopy(list(rules or ()))
     for condition in _conditions({"rules": result}):

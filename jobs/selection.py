@@ -164,8 +164,7 @@ def build_selection(
         if known_fields is not None and top not in known_fields and top not in server_filters:
             listed = ", ".join(sorted(set(known_fields) | set(server_filters)))
             raise JobConfigError(
-                f"--where {text!r}: {kind or 'this kind'} has no field {top!r}; "
-                f"fields: {listed}"
+                f"--where {text!r}: {kind or 'this kind'} has no field {top!r}; fields: {listed}"
             )
         if condition.op == "=" and top in server_filters and top not in server:
             server[top] = condition.value
@@ -173,7 +172,6 @@ def build_selection(
         else:
             local.append(condition)
     return Selection(server=server, local=tuple(local), sent=tuple(sent))
-
 
 
 def selection_for(facts: KindFacts, wheres: Iterable[str] | None) -> Selection:

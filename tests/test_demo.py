@@ -36,9 +36,23 @@ def test_demo_command_shows_progress_and_what_changed(tmp_path: Path) -> None:
     )
     state = tmp_path / "state"
     proc = subprocess.run(
-        [sys.executable, "-m", "bulkops", "demo", "--gates", "40", "--time-scale",
-         str(TIME_SCALE), "--state-dir", str(state)],
-        check=False, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "bulkops",
+            "demo",
+            "--gates",
+            "40",
+            "--time-scale",
+            str(TIME_SCALE),
+            "--state-dir",
+            str(state),
+        ],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
@@ -56,8 +70,10 @@ def test_demo_command_shows_progress_and_what_changed(tmp_path: Path) -> None:
 
 def test_demo_journals_record_every_operation_done(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    assert main(["demo", "--gates", "20", "--time-scale", str(TIME_SCALE),
-                 "--state-dir", str(state)]) == 0
+    assert (
+        main(["demo", "--gates", "20", "--time-scale", str(TIME_SCALE), "--state-dir", str(state)])
+        == 0
+    )
     statuses: dict[str, int] = {}
     runs = list(StateDir(state).runs())
     assert [r.job for r in runs] == ["archive-stale-gates", "overrides", "attach-holdout"]
@@ -80,8 +96,11 @@ async def test_scenario_leaves_the_emulator_as_the_summary_says(tmp_path: Path) 
         before = emulator.dump()
         printed = io.StringIO()
         results = await run_scenario(
-            emulator.base_url, emulator.api_key(), tmp_path,
-            limits=scaled_limits(TIME_SCALE), out=printed,
+            emulator.base_url,
+            emulator.api_key(),
+            tmp_path,
+            limits=scaled_limits(TIME_SCALE),
+            out=printed,
         )
         after = emulator.dump()
         log = emulator.mutation_log()
@@ -94,16 +113,21 @@ async def test_scenario_leaves_the_emulator_as_the_summary_says(tmp_path: Path) 
     assert all(gates_before[i]["type"] == "STALE" for i in archived)
     assert all("keep" not in gates_before[i]["tags"] for i in archived)
     blocked = {item.rsplit(":", 1)[-1] for item, _ in results[0].blocked}
-    experiment = next(e for e in after["projects"]["default"]["entities"]["experiments"]
-                      if e["id"] == BLOCKING_EXPERIMENT)
+    experiment = next(
+        e
+        for e in after["projects"]["default"]["entities"]["experiments"]
+        if e["id"] == BLOCKING_EXPERIMENT
+    )
     assert experiment["targetingGateID"] in blocked and not blocked & archived
     temporary = {i for i, g in gates_before.items() if g["type"] == "TEMPORARY"}
-    holdout = next(h for h in after["projects"]["default"]["entities"]["holdouts"]
-                   if h["id"] == DEMO_HOLDOUT)
+    holdout = next(
+        h for h in after["projects"]["default"]["entities"]["holdouts"] if h["id"] == DEMO_HOLDOUT
+    )
     assert set(holdout["gateIDs"]) == temporary
     overrides = after["projects"]["default"]["overrides"]["gates"]
-    assert {i for i, o in overrides.items()
-            if set(QA_USERS) <= set(o.get("passingUserIDs") or ())} == temporary
+    assert {
+        i for i, o in overrides.items() if set(QA_USERS) <= set(o.get("passingUserIDs") or ())
+    } == temporary
     # More than one window's worth of mutations went out, and the budget drew no 429.
     assert len(log) == len(archived) + len(temporary) + 1 > 100
     assert refused == 0

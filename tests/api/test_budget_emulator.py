@@ -109,7 +109,11 @@ async def open_connections(session: aiohttp.ClientSession, url: str, count: int)
 
 
 async def send_with_client(
-    emulator: RunningEmulator | EmulatorProcess, budget: MutationBudget, n: int, *, workers: int = 50
+    emulator: RunningEmulator | EmulatorProcess,
+    budget: MutationBudget,
+    n: int,
+    *,
+    workers: int = 50,
 ) -> Outcome:
     """The same `n` creates through `ConsoleClient`, which spends `budget` on each of them."""
     from bulkops.api.client import ConsoleClient

@@ -84,9 +84,18 @@ def skips(steps: list[Operation | Skip]) -> list[Skip]:
 def gate(gate_id: str, **fields: Any) -> dict[str, Any]:
     """A gate shaped like GET /gates/{id}."""
     data: dict[str, Any] = {
-        "id": gate_id, "name": gate_id, "description": "", "idType": "userID",
-        "type": "TEMPORARY", "typeReason": "NONE", "status": "In Progress", "isEnabled": True,
-        "tags": [], "rules": [], "lastModifiedTime": 1_700_000_000_000, "holdoutIDs": [],
+        "id": gate_id,
+        "name": gate_id,
+        "description": "",
+        "idType": "userID",
+        "type": "TEMPORARY",
+        "typeReason": "NONE",
+        "status": "In Progress",
+        "isEnabled": True,
+        "tags": [],
+        "rules": [],
+        "lastModifiedTime": 1_700_000_000_000,
+        "holdoutIDs": [],
     }
     data.update(fields)
     return data

@@ -11,8 +11,13 @@ DAY_MS = 86_400_000
 
 def stale(gate_id: str, days_old: float = 200, **fields):
     modified = time.time() * 1000 - days_old * DAY_MS
-    return gate(gate_id, type="STALE", typeReason="STALE_PROBABLY_LAUNCHED",
-                lastModifiedTime=modified, **fields)
+    return gate(
+        gate_id,
+        type="STALE",
+        typeReason="STALE_PROBABLY_LAUNCHED",
+        lastModifiedTime=modified,
+        **fields,
+    )
 
 
 @pytest.mark.anyio
@@ -22,7 +27,9 @@ async def test_stale_gates_are_archived_one_put_each(ctx: FakeReadContext) -> No
     assert [s.filters for s in job.sources()] == [{"type": "STALE"}]
     ops = operations(await plan_job(job, ctx))
     assert [(o.method, o.path) for o in ops] == [
-        ("PUT", "/gates/s1/archive"), ("PUT", "/gates/s2/archive")]
+        ("PUT", "/gates/s1/archive"),
+        ("PUT", "/gates/s2/archive"),
+    ]
     assert ops[0].check is not None and ops[0].check.contains == {"status": "Archived"}
     assert ops[0].undo is not None and ops[0].undo.path == "/gates/s1/unarchive"
 
@@ -42,8 +49,11 @@ async def test_gate_referenced_by_an_experiment_is_blocked_not_archived(
 
 @pytest.mark.anyio
 async def test_gate_conditions_and_holdouts_block_too(ctx: FakeReadContext) -> None:
-    rule = {"name": "r", "passPercentage": 100,
-            "conditions": [{"type": "fails_gate", "targetValue": ["s1"]}]}
+    rule = {
+        "name": "r",
+        "passPercentage": 100,
+        "conditions": [{"type": "fails_gate", "targetValue": ["s1"]}],
+    }
     ctx.add("gates", stale("s1"), stale("s2"), gate("live", rules=[rule]))
     ctx.add("holdouts", {"id": "h1", "gateIDs": ["s2"], "targetingGateID": None})
     steps = await plan_job(ArchiveStaleGates({}), ctx)
@@ -55,8 +65,13 @@ async def test_gate_conditions_and_holdouts_block_too(ctx: FakeReadContext) -> N
 
 @pytest.mark.anyio
 async def test_older_than_exclude_tag_and_already_archived(ctx: FakeReadContext) -> None:
-    ctx.add("gates", stale("young", days_old=10), stale("kept", tags=["keep"]),
-            stale("gone", status="Archived"), stale("old"))
+    ctx.add(
+        "gates",
+        stale("young", days_old=10),
+        stale("kept", tags=["keep"]),
+        stale("gone", status="Archived"),
+        stale("old"),
+    )
     job = ArchiveStaleGates({"older_than": "90d", "exclude_tag": ["keep"]})
     steps = await plan_job(job, ctx)
     assert [o.key for o in operations(steps)] == ["gate:old:archive"]
@@ -81,8 +96,11 @@ def test_type_reason_goes_to_the_server() -> None:
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"older_than": "ninety"}, "--older-than"), ({"where": ["type=PERMANENT"]}, "type=STALE"),
-     ({"action": "delete"}, "--action")],
+    [
+        ({"older_than": "ninety"}, "--older-than"),
+        ({"where": ["type=PERMANENT"]}, "type=STALE"),
+        ({"action": "delete"}, "--action"),
+    ],
 )
 def test_bad_parameters_are_rejected(options, message) -> None:
     with pytest.raises(JobConfigError, match=message):
@@ -95,7 +113,8 @@ def test_parse_age() -> None:
 
 @pytest.mark.anyio
 async def test_undo_of_archive_is_unarchive_with_the_body_the_spec_requires(
-        ctx: FakeReadContext) -> None:
+    ctx: FakeReadContext,
+) -> None:
     ctx.add("gates", stale("s1"))
     [op] = operations(await plan_job(ArchiveStaleGates({}), ctx))
     assert op.undo is not None and op.undo.path == "/gates/s1/unarchive"

@@ -48,8 +48,9 @@ async def test_nothing_to_do_plans_no_operation(ctx: FakeReadContext) -> None:
 async def test_where_selects_server_side_and_locally(ctx: FakeReadContext) -> None:
     ctx.add("holdouts", holdout())
     ctx.add("gates", gate("checkout_a"), gate("checkout_b", isEnabled=False), gate("other"))
-    job = AttachHoldout({"holdout": "h1", "where": ["type=TEMPORARY", "name~checkout_*",
-                                                     "isEnabled=true"]})
+    job = AttachHoldout(
+        {"holdout": "h1", "where": ["type=TEMPORARY", "name~checkout_*", "isEnabled=true"]}
+    )
     assert [s.filters for s in job.sources()] == [{"type": "TEMPORARY"}]
     [op] = operations(await plan_job(job, ctx))
     assert op.edits[0].add == ("checkout_a",)

@@ -25,37 +25,59 @@ def emulator_config() -> EmulatorConfig:
 def _stale_fleet(emulator) -> None:
     now = time.time() * 1000
     old, recent = now - 200 * DAY_MS, now - 10 * DAY_MS
-    seed(emulator,
-         gates=[gate("old1", type="STALE", typeReason="STALE_NO_RULES", lastModifiedTime=old),
-                gate("old2", type="STALE", typeReason="STALE_PROBABLY_LAUNCHED",
-                     lastModifiedTime=old),
-                gate("kept", type="STALE", typeReason="STALE_NO_RULES", lastModifiedTime=old,
-                     tags=["keep"]),
-                gate("fresh", type="STALE", typeReason="STALE_NO_RULES",
-                     lastModifiedTime=recent),
-                gate("used", type="STALE", typeReason="STALE_NO_RULES", lastModifiedTime=old),
-                gate("live", lastModifiedTime=old)],
-         experiments=[{"id": "checkout_exp", "name": "checkout_exp", "status": "active",
-                       "targetingGateID": "used"}])
+    seed(
+        emulator,
+        gates=[
+            gate("old1", type="STALE", typeReason="STALE_NO_RULES", lastModifiedTime=old),
+            gate("old2", type="STALE", typeReason="STALE_PROBABLY_LAUNCHED", lastModifiedTime=old),
+            gate(
+                "kept",
+                type="STALE",
+                typeReason="STALE_NO_RULES",
+                lastModifiedTime=old,
+                tags=["keep"],
+            ),
+            gate("fresh", type="STALE", typeReason="STALE_NO_RULES", lastModifiedTime=recent),
+            gate("used", type="STALE", typeReason="STALE_NO_RULES", lastModifiedTime=old),
+            gate("live", lastModifiedTime=old),
+        ],
+        experiments=[
+            {
+                "id": "checkout_exp",
+                "name": "checkout_exp",
+                "status": "active",
+                "targetingGateID": "used",
+            }
+        ],
+    )
 
 
 def test_archive_stale_gates_older_than_and_exclude_tag(emulator, tmp_path: Path) -> None:
     _stale_fleet(emulator)
     state = tmp_path / "state"
-    first = converges(emulator, state, "archive-stale-gates", "--older-than", "90d",
-                      "--exclude-tag", "keep")
+    first = converges(
+        emulator, state, "archive-stale-gates", "--older-than", "90d", "--exclude-tag", "keep"
+    )
     assert planned(first.stderr) == 2 and "1 item(s) BLOCKED" in first.stderr
     archived = {k for k, g in entities(emulator, "gates").items() if g["status"] == "Archived"}
     assert archived == {"old1", "old2"}
-    report = bulkops("report", run_id(first.stderr), "--failed-only",
-                     env=cli_env(emulator, state))
+    report = bulkops("report", run_id(first.stderr), "--failed-only", env=cli_env(emulator, state))
     assert "gates:used" in report.stdout and "checkout_exp" in report.stdout, report.stdout
 
 
 def test_archive_stale_gates_disable_with_a_server_side_filter(emulator, tmp_path: Path) -> None:
     _stale_fleet(emulator)
-    converges(emulator, tmp_path / "state", "archive-stale-gates", "--action", "disable",
-              "--where", "typeReason=STALE_PROBABLY_LAUNCHED", "--older-than", "90d")
+    converges(
+        emulator,
+        tmp_path / "state",
+        "archive-stale-gates",
+        "--action",
+        "disable",
+        "--where",
+        "typeReason=STALE_PROBABLY_LAUNCHED",
+        "--older-than",
+        "90d",
+    )
     gates = entities(emulator, "gates")
     assert [k for k, g in gates.items() if not g["isEnabled"]] == ["old2"]
     assert all(g["status"] != "Archived" for g in gates.values())
@@ -64,8 +86,9 @@ def test_archive_stale_gates_disable_with_a_server_side_filter(emulator, tmp_pat
 def test_archive_dry_run_shows_the_diff_and_sends_nothing(emulator, tmp_path: Path) -> None:
     _stale_fleet(emulator)
     emulator.reset_counters()
-    done = run_job(emulator, tmp_path / "state", "archive-stale-gates", "--older-than", "90d",
-                   "--dry-run")
+    done = run_job(
+        emulator, tmp_path / "state", "archive-stale-gates", "--older-than", "90d", "--dry-run"
+    )
     assert done.returncode == 0 and "ETA" in done.stdout and "old1" in done.stdout, done
     assert "→" in done.stdout and sent(emulator) == {}
 
@@ -78,15 +101,30 @@ def test_archive_without_yes_and_without_a_terminal_exits_2(emulator, tmp_path: 
 
 
 def test_patch_set_writes_only_differing_entities(emulator, tmp_path: Path) -> None:
-    seed(emulator, gates=[gate("legacy_a", tags=["legacy"]),
-                          gate("legacy_b", tags=["legacy"], description="Owned by growth"),
-                          gate("other")])
-    converges(emulator, tmp_path / "state", "patch", "--kind", "gates", "--where", "tag=legacy",
-              "--set", "description=Owned by growth", "--set", "isEnabled=false")
+    seed(
+        emulator,
+        gates=[
+            gate("legacy_a", tags=["legacy"]),
+            gate("legacy_b", tags=["legacy"], description="Owned by growth"),
+            gate("other"),
+        ],
+    )
+    converges(
+        emulator,
+        tmp_path / "state",
+        "patch",
+        "--kind",
+        "gates",
+        "--where",
+        "tag=legacy",
+        "--set",
+        "description=Owned by growth",
+        "--set",
+        "isEnabled=false",
+    )
     gates = entities(emulator, "gates")
     for name in ("legacy_a", "legacy_b"):
-        assert (gates[name]["description"], gates[name]["isEnabled"]) == ("Owned by growth",
-                                                                          False)
+        assert (gates[name]["description"], gates[name]["isEnabled"]) == ("Owned by growth", False)
     assert gates["other"]["description"] == "" and gates["other"]["isEnabled"] is True
 
 
@@ -94,20 +132,32 @@ def test_patch_merge_file(emulator, tmp_path: Path) -> None:
     seed(emulator, gates=[gate("a1"), gate("a2"), gate("b1")])
     merge = tmp_path / "defaults.json"
     merge.write_text('{"description": "merged", "tags": ["fleet"]}')
-    first = converges(emulator, tmp_path / "state", "patch", "--kind", "gates",
-                      "--where", "name~a*", "--merge", str(merge))
+    first = converges(
+        emulator,
+        tmp_path / "state",
+        "patch",
+        "--kind",
+        "gates",
+        "--where",
+        "name~a*",
+        "--merge",
+        str(merge),
+    )
     assert planned(first.stderr) == 2
     gates = entities(emulator, "gates")
     assert [gates[k]["tags"] for k in ("a1", "a2", "b1")] == [["fleet"], ["fleet"], []]
 
 
-@pytest.mark.parametrize(("setting", "field"),
-                         [("colour=blue", "colour"), ("lastModifiedTime=5", "lastModifiedTime")])
-def test_patch_unknown_or_read_only_field_exits_2(emulator, tmp_path: Path, setting: str,
-                                                  field: str) -> None:
+@pytest.mark.parametrize(
+    ("setting", "field"), [("colour=blue", "colour"), ("lastModifiedTime=5", "lastModifiedTime")]
+)
+def test_patch_unknown_or_read_only_field_exits_2(
+    emulator, tmp_path: Path, setting: str, field: str
+) -> None:
     seed(emulator, gates=[gate("a1")])
     emulator.reset_counters()
-    done = run_job(emulator, tmp_path / "state", "patch", "--kind", "gates", "--set", setting,
-                   "--yes")
+    done = run_job(
+        emulator, tmp_path / "state", "patch", "--kind", "gates", "--set", setting, "--yes"
+    )
     assert done.returncode == 2 and field in done.stderr, done.stderr
     assert sent(emulator) == {}

@@ -32,8 +32,17 @@ def emulator_config() -> EmulatorConfig:
 def test_copies_with_target_key_flag_and_converges(emulator, tmp_path: Path) -> None:
     seed_source(emulator)
     seed(emulator, "target")
-    first = converges(emulator, tmp_path / "state", "copy-experiments", "--to", "staging",
-                      "--target-api-key", TARGET_KEY, "--where", "name~checkout_*")
+    first = converges(
+        emulator,
+        tmp_path / "state",
+        "copy-experiments",
+        "--to",
+        "staging",
+        "--target-api-key",
+        TARGET_KEY,
+        "--where",
+        "name~checkout_*",
+    )
     assert planned(first.stderr) == 5  # segment, gate, layer, two experiments
     target = {k: entities(emulator, k, "target") for k in ("experiments", "gates", "segments")}
     assert sorted(target["experiments"]) == ["checkout_a", "checkout_b"]
@@ -47,21 +56,37 @@ def test_copies_with_target_key_flag_and_converges(emulator, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("mode", ["skip", "update", "rename"])
 def test_on_conflict_modes_with_the_key_from_the_environment(
-        emulator, tmp_path: Path, mode: str) -> None:
-    seed(emulator, gates=[gate("beta_gate", description="from source")],
-         experiments=[experiment("checkout_a", targetingGateID="beta_gate")])
+    emulator, tmp_path: Path, mode: str
+) -> None:
+    seed(
+        emulator,
+        gates=[gate("beta_gate", description="from source")],
+        experiments=[experiment("checkout_a", targetingGateID="beta_gate")],
+    )
     seed(emulator, "target", gates=[gate("beta_gate", description="theirs")])
     env = {"STATSIG_TARGET_CONSOLE_API_KEY": TARGET_KEY}
-    converges(emulator, tmp_path / "state", "copy-experiments", "--to", "staging",
-              "--on-conflict", mode, env=env)
+    converges(
+        emulator,
+        tmp_path / "state",
+        "copy-experiments",
+        "--to",
+        "staging",
+        "--on-conflict",
+        mode,
+        env=env,
+    )
     target_gates = entities(emulator, "gates", "target")
     experiment_gate = entities(emulator, "experiments", "target")["checkout_a"]["targetingGateID"]
     if mode == "skip":
-        assert (experiment_gate, target_gates["beta_gate"]["description"]) == ("beta_gate",
-                                                                               "theirs")
+        assert (experiment_gate, target_gates["beta_gate"]["description"]) == (
+            "beta_gate",
+            "theirs",
+        )
     elif mode == "update":
-        assert (experiment_gate, target_gates["beta_gate"]["description"]) == ("beta_gate",
-                                                                               "from source")
+        assert (experiment_gate, target_gates["beta_gate"]["description"]) == (
+            "beta_gate",
+            "from source",
+        )
     else:
         assert experiment_gate == "beta_gate_copy" and len(target_gates) == 2
         assert target_gates["beta_gate"]["description"] == "theirs"
@@ -80,10 +105,12 @@ def test_copy_dry_run_and_no_terminal(emulator, tmp_path: Path) -> None:
     seed_source(emulator)
     env = {"STATSIG_TARGET_CONSOLE_API_KEY": TARGET_KEY}
     emulator.reset_counters()
-    dry = run_job(emulator, tmp_path / "state", "copy-experiments", "--to", "staging",
-                  "--dry-run", env=env)
+    dry = run_job(
+        emulator, tmp_path / "state", "copy-experiments", "--to", "staging", "--dry-run", env=env
+    )
     assert dry.returncode == 0 and "ETA" in dry.stdout and "checkout_a" in dry.stdout, dry
-    unconfirmed = run_job(emulator, tmp_path / "state", "copy-experiments", "--to", "staging",
-                          env=env)
+    unconfirmed = run_job(
+        emulator, tmp_path / "state", "copy-experiments", "--to", "staging", env=env
+    )
     assert unconfirmed.returncode == 2 and planned(unconfirmed.stderr) == 6
     assert sent(emulator) == {}

@@ -32,8 +32,17 @@ def test_global_add_from_a_file_of_thousands_of_ids(emulator, tmp_path: Path) ->
     ids = [f"user_{i:05}" for i in range(3000)]
     (tmp_path / "qa.txt").write_text("\n".join(ids) + "\n")
     seed(emulator, gates=[gate("g1", tags=["qa"]), gate("g2", tags=["qa"]), gate("g3")])
-    converges(emulator, tmp_path / "state", "overrides", "--kind", "gates", "--where", "tag=qa",
-              "--add-passing", f"@{tmp_path / 'qa.txt'}")
+    converges(
+        emulator,
+        tmp_path / "state",
+        "overrides",
+        "--kind",
+        "gates",
+        "--where",
+        "tag=qa",
+        "--add-passing",
+        f"@{tmp_path / 'qa.txt'}",
+    )
     docs = overrides(emulator, "gates")
     assert docs["g1"]["passingUserIDs"] == ids and docs["g2"]["passingUserIDs"] == ids
     assert not docs.get("g3", {}).get("passingUserIDs")
@@ -42,43 +51,90 @@ def test_global_add_from_a_file_of_thousands_of_ids(emulator, tmp_path: Path) ->
 def test_global_remove_keeps_the_other_ids(emulator, tmp_path: Path) -> None:
     seed(emulator, gates=[gate("g1"), gate("g2")])
     state = tmp_path / "state"
-    run_ok(emulator, state, "overrides", "--kind", "gates", "--add-passing", "a,b,c",
-           "--add-failing", "x")
-    first = converges(emulator, state, "overrides", "--kind", "gates", "--where", "name=g1",
-                      "--remove-passing", "b", "--remove-failing", "x")
+    run_ok(
+        emulator,
+        state,
+        "overrides",
+        "--kind",
+        "gates",
+        "--add-passing",
+        "a,b,c",
+        "--add-failing",
+        "x",
+    )
+    first = converges(
+        emulator,
+        state,
+        "overrides",
+        "--kind",
+        "gates",
+        "--where",
+        "name=g1",
+        "--remove-passing",
+        "b",
+        "--remove-failing",
+        "x",
+    )
     assert planned(first.stderr) == 1
     docs = overrides(emulator, "gates")
     assert (docs["g1"]["passingUserIDs"], docs["g1"]["failingUserIDs"]) == (["a", "c"], [])
-    assert (docs["g2"]["passingUserIDs"], docs["g2"]["failingUserIDs"]) == (["a", "b", "c"],
-                                                                            ["x"])
+    assert (docs["g2"]["passingUserIDs"], docs["g2"]["failingUserIDs"]) == (["a", "b", "c"], ["x"])
 
 
 def test_environment_add_then_replace(emulator, tmp_path: Path) -> None:
     seed(emulator, gates=[gate("g1", idType="stableID"), gate("g2", idType="stableID")])
     state = tmp_path / "state"
-    run_ok(emulator, state, "overrides", "--kind", "gates", "--environment", "staging",
-           "--add-failing", "d1,d2")
-    converges(emulator, state, "overrides", "--kind", "gates", "--environment", "staging",
-              "--where", "name=g2", "--add-failing", "d3", "--replace")
+    run_ok(
+        emulator,
+        state,
+        "overrides",
+        "--kind",
+        "gates",
+        "--environment",
+        "staging",
+        "--add-failing",
+        "d1,d2",
+    )
+    converges(
+        emulator,
+        state,
+        "overrides",
+        "--kind",
+        "gates",
+        "--environment",
+        "staging",
+        "--where",
+        "name=g2",
+        "--add-failing",
+        "d3",
+        "--replace",
+    )
     docs = overrides(emulator, "gates")
     [g1], [g2] = docs["g1"]["environmentOverrides"], docs["g2"]["environmentOverrides"]
-    assert (g1["environment"], g1["unitID"], g1["failingIDs"]) == ("staging", "stableID",
-                                                                   ["d1", "d2"])
+    assert (g1["environment"], g1["unitID"], g1["failingIDs"]) == (
+        "staging",
+        "stableID",
+        ["d1", "d2"],
+    )
     assert g2["failingIDs"] == ["d3"] and not docs["g2"]["failingUserIDs"]
 
 
 @pytest.mark.parametrize(
     ("ids", "problem"),
-    [("a,,b", "ID #2 on the command line is empty"),
-     ("a,b,a", "ID 'a' is given twice"),
-     ("@missing.txt", "does not exist")],
+    [
+        ("a,,b", "ID #2 on the command line is empty"),
+        ("a,b,a", "ID 'a' is given twice"),
+        ("@missing.txt", "does not exist"),
+    ],
 )
-def test_bad_ids_exit_2_before_anything_is_sent(emulator, tmp_path: Path, ids: str,
-                                                 problem: str) -> None:
+def test_bad_ids_exit_2_before_anything_is_sent(
+    emulator, tmp_path: Path, ids: str, problem: str
+) -> None:
     seed(emulator, gates=[gate("g1")])
     emulator.reset_counters()
-    done = run_job(emulator, tmp_path / "state", "overrides", "--kind", "gates",
-                   "--add-passing", ids, "--yes")
+    done = run_job(
+        emulator, tmp_path / "state", "overrides", "--kind", "gates", "--add-passing", ids, "--yes"
+    )
     assert done.returncode == 2 and problem in done.stderr, done.stderr
     assert sent(emulator) == {}
 
@@ -87,8 +143,16 @@ def test_duplicate_in_a_file_exits_2_naming_the_id(emulator, tmp_path: Path) -> 
     (tmp_path / "ids.txt").write_text("".join(f"u{i}\n" for i in range(2000)) + "u17\n")
     seed(emulator, gates=[gate("g1")])
     emulator.reset_counters()
-    done = run_job(emulator, tmp_path / "state", "overrides", "--kind", "gates",
-                   "--add-passing", f"@{tmp_path / 'ids.txt'}", "--yes")
+    done = run_job(
+        emulator,
+        tmp_path / "state",
+        "overrides",
+        "--kind",
+        "gates",
+        "--add-passing",
+        f"@{tmp_path / 'ids.txt'}",
+        "--yes",
+    )
     assert done.returncode == 2 and "'u17' is given twice" in done.stderr, done.stderr
     assert sent(emulator) == {}
 
@@ -96,8 +160,9 @@ def test_duplicate_in_a_file_exits_2_naming_the_id(emulator, tmp_path: Path) -> 
 def test_no_terminal_without_yes_prints_the_plan_and_exits_2(emulator, tmp_path: Path) -> None:
     seed(emulator, gates=[gate("g1"), gate("g2")])
     emulator.reset_counters()
-    done = run_job(emulator, tmp_path / "state", "overrides", "--kind", "gates",
-                   "--add-passing", "a")
+    done = run_job(
+        emulator, tmp_path / "state", "overrides", "--kind", "gates", "--add-passing", "a"
+    )
     assert done.returncode == 2 and planned(done.stderr) == 2, done.stderr
     assert "--yes" in done.stderr and sent(emulator) == {}
 
@@ -105,8 +170,16 @@ def test_no_terminal_without_yes_prints_the_plan_and_exits_2(emulator, tmp_path:
 def test_dry_run_prints_the_diff_and_the_eta(emulator, tmp_path: Path) -> None:
     seed(emulator, gates=[gate("g1")])
     emulator.reset_counters()
-    done = run_job(emulator, tmp_path / "state", "overrides", "--kind", "gates",
-                   "--add-passing", "alice", "--dry-run")
+    done = run_job(
+        emulator,
+        tmp_path / "state",
+        "overrides",
+        "--kind",
+        "gates",
+        "--add-passing",
+        "alice",
+        "--dry-run",
+    )
     assert done.returncode == 0, done.stderr
     assert "ETA" in done.stdout and "g1" in done.stdout and "alice" in done.stdout, done.stdout
     assert sent(emulator) == {}
@@ -115,12 +188,20 @@ def test_dry_run_prints_the_diff_and_the_eta(emulator, tmp_path: Path) -> None:
 def test_experiment_group_overrides_global_and_per_environment(emulator, tmp_path: Path) -> None:
     seed(emulator, experiments=[experiment("onboarding_a", status="setup")])
     state = tmp_path / "state"
-    base = ("overrides", "--kind", "experiments", "--where", "name~onboarding_*",
-            "--group", "test")
+    base = ("overrides", "--kind", "experiments", "--where", "name~onboarding_*", "--group", "test")
     run_ok(emulator, state, *base, "--add-passing", "alice,bob")
     run_ok(emulator, state, *base, "--environment", "staging", "--add-passing", "carol")
-    converges(emulator, state, *base, "--environment", "staging", "--remove-passing", "carol",
-              "--add-passing", "dave")
+    converges(
+        emulator,
+        state,
+        *base,
+        "--environment",
+        "staging",
+        "--remove-passing",
+        "carol",
+        "--add-passing",
+        "dave",
+    )
     groups = overrides(emulator, "experiments")["onboarding_a"]["userIDOverrides"]
     by_environment = {g.get("environment"): g["ids"] for g in groups if g["groupID"] == "test"}
     assert by_environment == {None: ["alice", "bob"], "staging": ["dave"]}

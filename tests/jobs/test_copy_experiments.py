@@ -4,26 +4,49 @@ from job_fakes import FakeReadContext, gate, operations, plan_job, skips
 
 from bulkops.run.job import JobConfigError
 
-SEGMENT_RULE = {"name": "beta users", "passPercentage": 100, "id": "rule1",
-                "conditions": [{"type": "passes_segment", "targetValue": ["beta"]}]}
+SEGMENT_RULE = {
+    "name": "beta users",
+    "passPercentage": 100,
+    "id": "rule1",
+    "conditions": [{"type": "passes_segment", "targetValue": ["beta"]}],
+}
 
 
 def experiment(exp_id: str, **fields):
-    data = {"id": exp_id, "name": exp_id, "description": "", "idType": "userID",
-            "hypothesis": "h", "status": "active", "groups": [{"name": "control", "size": 50},
-                                                                {"name": "test", "size": 50}],
-            "allocation": 100, "targetingGateID": None, "layerID": None, "tags": []}
+    data = {
+        "id": exp_id,
+        "name": exp_id,
+        "description": "",
+        "idType": "userID",
+        "hypothesis": "h",
+        "status": "active",
+        "groups": [{"name": "control", "size": 50}, {"name": "test", "size": 50}],
+        "allocation": 100,
+        "targetingGateID": None,
+        "layerID": None,
+        "tags": [],
+    }
     data.update(fields)
     return data
 
 
 @pytest.fixture
 def source(ctx: FakeReadContext) -> FakeReadContext:
-    ctx.add("segments", {"id": "beta", "name": "beta", "type": "rule_based", "idType": "userID",
-                         "rules": [], "description": ""})
+    ctx.add(
+        "segments",
+        {
+            "id": "beta",
+            "name": "beta",
+            "type": "rule_based",
+            "idType": "userID",
+            "rules": [],
+            "description": "",
+        },
+    )
     ctx.add("gates", gate("beta_gate", rules=[SEGMENT_RULE]))
-    ctx.add("layers", {"id": "main_layer", "name": "main_layer", "idType": "userID",
-                       "description": ""})
+    ctx.add(
+        "layers", {"id": "main_layer", "name": "main_layer", "idType": "userID", "description": ""}
+    )
     ctx.add("experiments", experiment("e1", targetingGateID="beta_gate", layerID="main_layer"))
     return ctx
 
@@ -39,8 +62,10 @@ async def test_dependencies_are_created_first_with_target_references(source) -> 
         ("target:segments:beta:create", ()),
         ("target:gates:beta_gate:create", ("target:segments:beta:create",)),
         ("target:layers:main_layer:create", ()),
-        ("target:experiments:e1:create",
-         ("target:gates:beta_gate:create", "target:layers:main_layer:create")),
+        (
+            "target:experiments:e1:create",
+            ("target:gates:beta_gate:create", "target:layers:main_layer:create"),
+        ),
     ]
     assert all(o.project == "target" and o.creates and o.method == "POST" for o in ops)
     exp = ops[-1].body
@@ -78,8 +103,9 @@ async def test_rename_creates_a_copy_and_points_at_it(source) -> None:
 
 @pytest.mark.anyio
 async def test_update_patches_only_differing_fields(source) -> None:
-    source.add("gates", gate("beta_gate", description="theirs", rules=[SEGMENT_RULE]),
-               project="target")
+    source.add(
+        "gates", gate("beta_gate", description="theirs", rules=[SEGMENT_RULE]), project="target"
+    )
     ops = operations(await plan_job(job(on_conflict="update"), source))
     [update] = [o for o in ops if o.key == "target:gates:beta_gate:update"]
     assert update.method == "PATCH" and update.body == {"description": ""}

@@ -45,21 +45,42 @@ def emulator_config() -> EmulatorConfig:
 def _seed(emulator: RunningEmulator, workdir: Path) -> None:
     old = time.time() * 1000 - 200 * 86_400_000
     stale = {"type": "STALE", "lastModifiedTime": old}
-    seed(emulator,
-         gates=[gate("checkout_banner", tags=["checkout", "qa"]),
-                gate("checkout_flow", tags=["checkout"]),
-                gate("legacy_search", tags=["legacy", "qa"]),
-                gate("old_launch", typeReason="STALE_PROBABLY_LAUNCHED", **stale),
-                gate("old_nobody", typeReason="STALE_NO_RULES", **stale),
-                gate("old_keep", typeReason="STALE_NO_RULES", tags=["keep"], **stale)],
-         holdouts=[{"id": "q3_holdout", "name": "q3_holdout", "gateIDs": []}],
-         layers=[{"id": "checkout_layer", "name": "checkout_layer", "idType": "userID",
-                  "description": "", "tags": ["checkout"]}],
-         experiments=[experiment("onboarding_tour", status="setup", tags=["checkout"]),
-                      experiment("checkout_cta", targetingGateID="checkout_flow",
-                                 layerID="checkout_layer")],
-         dynamic_configs=[{"id": "exp_colors", "name": "exp_colors", "idType": "userID",
-                           "isEnabled": True, "description": "", "tags": [], "rules": []}])
+    seed(
+        emulator,
+        gates=[
+            gate("checkout_banner", tags=["checkout", "qa"]),
+            gate("checkout_flow", tags=["checkout"]),
+            gate("legacy_search", tags=["legacy", "qa"]),
+            gate("old_launch", typeReason="STALE_PROBABLY_LAUNCHED", **stale),
+            gate("old_nobody", typeReason="STALE_NO_RULES", **stale),
+            gate("old_keep", typeReason="STALE_NO_RULES", tags=["keep"], **stale),
+        ],
+        holdouts=[{"id": "q3_holdout", "name": "q3_holdout", "gateIDs": []}],
+        layers=[
+            {
+                "id": "checkout_layer",
+                "name": "checkout_layer",
+                "idType": "userID",
+                "description": "",
+                "tags": ["checkout"],
+            }
+        ],
+        experiments=[
+            experiment("onboarding_tour", status="setup", tags=["checkout"]),
+            experiment("checkout_cta", targetingGateID="checkout_flow", layerID="checkout_layer"),
+        ],
+        dynamic_configs=[
+            {
+                "id": "exp_colors",
+                "name": "exp_colors",
+                "idType": "userID",
+                "isEnabled": True,
+                "description": "",
+                "tags": [],
+                "rules": [],
+            }
+        ],
+    )
     seed(emulator, "target")
     (workdir / "qa_users.txt").write_text("alice\nbob\n")
     (workdir / "blocked.txt").write_text("# fraud team list\nmallory\ntrudy\n")
@@ -69,8 +90,13 @@ def _seed(emulator: RunningEmulator, workdir: Path) -> None:
 
 def test_the_docs_have_examples_of_every_job() -> None:
     names = {command[2] for command in doc_commands()}
-    assert names == {"attach-holdout", "overrides", "archive-stale-gates", "patch",
-                     "copy-experiments"}
+    assert names == {
+        "attach-holdout",
+        "overrides",
+        "archive-stale-gates",
+        "patch",
+        "copy-experiments",
+    }
 
 
 @pytest.mark.slow
@@ -81,6 +107,13 @@ def test_every_doc_example_runs(emulator: RunningEmulator, tmp_path: Path) -> No
         args = command[1:]
         if "--dry-run" not in args and "--yes" not in args:
             args.append("--yes")  # no terminal here to confirm on
-        done = subprocess.run([sys.executable, "-m", "bulkops", *args], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "bulkops", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert done.returncode == 0, f"{shlex.join(command)}\n{done.stderr}"

@@ -28,12 +28,14 @@ FAST = ((100_000, 1.0),)
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(projects={"default": "console-src", "target": "console-dst"},
-                          page_cap=100, mutation_limits=FAST)
+    return EmulatorConfig(
+        projects={"default": "console-src", "target": "console-dst"},
+        page_cap=100,
+        mutation_limits=FAST,
+    )
 
 
-async def run(job: Job, emulator: RunningEmulator, tmp_path: Path) -> tuple[PlanSummary,
-                                                                           RunResult]:
+async def run(job: Job, emulator: RunningEmulator, tmp_path: Path) -> tuple[PlanSummary, RunResult]:
     clients = {"source": ConsoleClient(emulator.api_key("default"), emulator.base_url, FAST)}
     if job.projects:
         clients["target"] = ConsoleClient(emulator.api_key("target"), emulator.base_url, FAST)
@@ -45,8 +47,11 @@ async def run(job: Job, emulator: RunningEmulator, tmp_path: Path) -> tuple[Plan
         runner = Runner(journal, clients, job=job)
         summary = await runner.freeze_and_plan()
         result = await runner.mutate()
-        failures = [f"{r.op.key}: {r.message}" for r in journal.operations_page()
-                    if r.status.startswith("FAILED")]
+        failures = [
+            f"{r.op.key}: {r.message}"
+            for r in journal.operations_page()
+            if r.status.startswith("FAILED")
+        ]
         assert not failures, failures
         return summary, result
     finally:
@@ -56,14 +61,18 @@ async def run(job: Job, emulator: RunningEmulator, tmp_path: Path) -> tuple[Plan
 
 
 async def test_attach_holdout_to_500_gates_in_one_patch(emulator, tmp_path) -> None:
-    seed(emulator, gates=[gate(f"g{i:03}") for i in range(500)],
-         holdouts=[{"id": "h1", "name": "h1", "gateIDs": ["g000"]}])
+    seed(
+        emulator,
+        gates=[gate(f"g{i:03}") for i in range(500)],
+        holdouts=[{"id": "h1", "name": "h1", "gateIDs": ["g000"]}],
+    )
     emulator.reset_counters()
     summary, result = await run(AttachHoldout({"holdout": "h1"}), emulator, tmp_path)
     assert summary.to_send == 1 and result.exit_code == 0
     assert sent(emulator) == Counter({"PATCH /holdouts/h1": 1})
     assert sorted(entities(emulator, "holdouts")["h1"]["gateIDs"]) == [
-        f"g{i:03}" for i in range(500)]
+        f"g{i:03}" for i in range(500)
+    ]
     emulator.reset_counters()
     again, _ = await run(AttachHoldout({"holdout": "h1"}), emulator, tmp_path)
     assert again.to_send == 0 and sent(emulator) == Counter()
@@ -71,10 +80,17 @@ async def test_attach_holdout_to_500_gates_in_one_patch(emulator, tmp_path) -> N
 
 async def test_archive_stale_gates_blocks_referenced_gates(emulator, tmp_path) -> None:
     old = time.time() * 1000 - 200 * 86_400_000
-    stale = [gate(f"s{i:03}", type="STALE", typeReason="STALE_NO_RULES", lastModifiedTime=old)
-             for i in range(250)]
-    seed(emulator, gates=[*stale, gate("live")],
-         experiments=[{"id": "exp_one", "name": "exp_one", "status": "active", "targetingGateID": "s007"}])
+    stale = [
+        gate(f"s{i:03}", type="STALE", typeReason="STALE_NO_RULES", lastModifiedTime=old)
+        for i in range(250)
+    ]
+    seed(
+        emulator,
+        gates=[*stale, gate("live")],
+        experiments=[
+            {"id": "exp_one", "name": "exp_one", "status": "active", "targetingGateID": "s007"}
+        ],
+    )
     emulator.reset_counters()
     summary, result = await run(ArchiveStaleGates({"older_than": "90d"}), emulator, tmp_path)
     assert summary.blocked == 1 and summary.to_send == 249 and result.exit_code == 0
@@ -92,14 +108,17 @@ async def test_overrides_add_then_remove(emulator, tmp_path) -> None:
     emulator.reset_counters()
     job = Overrides({"kind": "gates", "add_passing": "u1,u2"})
     await run(job, emulator, tmp_path)
-    assert sent(emulator) == Counter({"PATCH /gates/g1/overrides": 1,
-                                      "PATCH /gates/g2/overrides": 1})
+    assert sent(emulator) == Counter(
+        {"PATCH /gates/g1/overrides": 1, "PATCH /gates/g2/overrides": 1}
+    )
     emulator.reset_counters()
-    again, _ = await run(Overrides({"kind": "gates", "add_passing": "u1,u2"}), emulator,
-                         tmp_path)
+    again, _ = await run(Overrides({"kind": "gates", "add_passing": "u1,u2"}), emulator, tmp_path)
     assert again.to_send == 0
-    await run(Overrides({"kind": "gates", "remove_passing": "u1", "where": ["name=g1"]}),
-              emulator, tmp_path)
+    await run(
+        Overrides({"kind": "gates", "remove_passing": "u1", "where": ["name=g1"]}),
+        emulator,
+        tmp_path,
+    )
     overrides = emulator.dump()["projects"]["default"]["overrides"]["gates"]
     assert overrides["g1"]["passingUserIDs"] == ["u2"]
     assert overrides["g2"]["passingUserIDs"] == ["u1", "u2"]
@@ -115,19 +134,42 @@ async def test_patch_sends_only_differing_entities(emulator, tmp_path) -> None:
 
 
 async def test_copy_experiment_with_segment_gate_and_layer(emulator, tmp_path) -> None:
-    rule = {"name": "beta", "passPercentage": 100,
-            "conditions": [{"type": "passes_segment", "targetValue": ["beta_users"]}]}
-    seed(emulator,
-         segments=[{"id": "beta_users", "name": "beta_users", "type": "rule_based",
-                    "idType": "userID", "rules": [], "description": ""}],
-         gates=[gate("beta_gate", rules=[rule])],
-         layers=[{"id": "main_layer", "name": "main_layer", "idType": "userID",
-                  "description": ""}],
-         experiments=[{"id": "exp_one", "name": "exp_one", "status": "active", "idType": "userID",
-                       "hypothesis": "h", "description": "",
-                       "groups": [{"name": "control", "size": 50, "parameterValues": {}},
-                                  {"name": "test", "size": 50, "parameterValues": {}}],
-                       "targetingGateID": "beta_gate", "layerID": "main_layer"}])
+    rule = {
+        "name": "beta",
+        "passPercentage": 100,
+        "conditions": [{"type": "passes_segment", "targetValue": ["beta_users"]}],
+    }
+    seed(
+        emulator,
+        segments=[
+            {
+                "id": "beta_users",
+                "name": "beta_users",
+                "type": "rule_based",
+                "idType": "userID",
+                "rules": [],
+                "description": "",
+            }
+        ],
+        gates=[gate("beta_gate", rules=[rule])],
+        layers=[{"id": "main_layer", "name": "main_layer", "idType": "userID", "description": ""}],
+        experiments=[
+            {
+                "id": "exp_one",
+                "name": "exp_one",
+                "status": "active",
+                "idType": "userID",
+                "hypothesis": "h",
+                "description": "",
+                "groups": [
+                    {"name": "control", "size": 50, "parameterValues": {}},
+                    {"name": "test", "size": 50, "parameterValues": {}},
+                ],
+                "targetingGateID": "beta_gate",
+                "layerID": "main_layer",
+            }
+        ],
+    )
     emulator.reset_counters()
     _, result = await run(CopyExperiments({"to": "target"}), emulator, tmp_path)
     assert result.exit_code == 0, result
@@ -142,7 +184,8 @@ async def test_copy_experiment_with_segment_gate_and_layer(emulator, tmp_path) -
     target_gate = entities(emulator, "gates", "target")[experiment["targetingGateID"]]
     segment_ref = target_gate["rules"][0]["conditions"][0]["targetValue"]
     assert segment_ref == ["beta_users"] and "beta_users" in entities(
-        emulator, "segments", "target")
+        emulator, "segments", "target"
+    )
     emulator.reset_counters()
     again, _ = await run(CopyExperiments({"to": "target"}), emulator, tmp_path)
     assert again.to_send == 0 and sent(emulator) == Counter()
@@ -152,19 +195,20 @@ async def test_environment_overrides_add_then_remove(emulator, tmp_path) -> None
     seed(emulator, gates=[gate("g1", idType="stableID")])
     add = {"kind": "gates", "add_passing": "d1,d2", "environment": "staging"}
     await run(Overrides(add), emulator, tmp_path)
-    await run(Overrides({**add, "add_passing": None, "remove_passing": "d1"}), emulator,
-              tmp_path)
+    await run(Overrides({**add, "add_passing": None, "remove_passing": "d1"}), emulator, tmp_path)
     overrides = emulator.dump()["projects"]["default"]["overrides"]["gates"]["g1"]
     [env] = overrides["environmentOverrides"]
-    assert (env["environment"], env["unitID"], env["passingIDs"]) == ("staging", "stableID",
-                                                                      ["d2"])
+    assert (env["environment"], env["unitID"], env["passingIDs"]) == ("staging", "stableID", ["d2"])
     emulator.reset_counters()
     again, _ = await run(Overrides(add | {"add_passing": "d2"}), emulator, tmp_path)
     assert again.to_send == 0
 
 
 def test_cli_attach_holdout_then_second_run_sends_nothing(emulator, tmp_path) -> None:
-    seed(emulator, gates=[gate(f"g{i:03}") for i in range(120)],
-         holdouts=[{"id": "h1", "name": "h1", "gateIDs": []}])
+    seed(
+        emulator,
+        gates=[gate(f"g{i:03}") for i in range(120)],
+        holdouts=[{"id": "h1", "name": "h1", "gateIDs": []}],
+    )
     converges(emulator, tmp_path / "state", "attach-holdout", "--holdout", "h1")
     assert len(entities(emulator, "holdouts")["h1"]["gateIDs"]) == 120

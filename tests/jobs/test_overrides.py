@@ -8,8 +8,11 @@ from bulkops.run.job import JobConfigError
 
 
 def overrides(passing=(), failing=(), env=()):
-    return {"passingUserIDs": list(passing), "failingUserIDs": list(failing),
-            "environmentOverrides": list(env)}
+    return {
+        "passingUserIDs": list(passing),
+        "failingUserIDs": list(failing),
+        "environmentOverrides": list(env),
+    }
 
 
 @pytest.fixture
@@ -22,8 +25,9 @@ def two_gates(ctx: FakeReadContext) -> FakeReadContext:
 
 @pytest.mark.anyio
 async def test_add_is_one_union_patch_with_only_missing_ids(two_gates) -> None:
-    ops = operations(await plan_job(
-        Overrides({"kind": "gates", "add_passing": "u1,u2"}), two_gates))
+    ops = operations(
+        await plan_job(Overrides({"kind": "gates", "add_passing": "u1,u2"}), two_gates)
+    )
     assert [(o.method, o.path, o.body) for o in ops] == [
         ("PATCH", "/gates/g1/overrides", {"passingUserIDs": ["u2"], "failingUserIDs": []}),
         ("PATCH", "/gates/g2/overrides", {"passingUserIDs": ["u1", "u2"], "failingUserIDs": []}),
@@ -40,8 +44,9 @@ async def test_no_op_items_send_nothing(two_gates) -> None:
 
 @pytest.mark.anyio
 async def test_remove_reads_then_updates_without_them(two_gates) -> None:
-    [op] = operations(await plan_job(
-        Overrides({"kind": "gates", "remove_passing": "u1,zz"}), two_gates))
+    [op] = operations(
+        await plan_job(Overrides({"kind": "gates", "remove_passing": "u1,zz"}), two_gates)
+    )
     assert (op.method, op.path, op.body) == ("POST", "/gates/g1/overrides", None)
     assert [(e.field, e.add, e.remove) for e in op.edits] == [("passingUserIDs", (), ("u1",))]
     assert "environmentOverrides" in op.send_fields and "failingUserIDs" in op.send_fields
@@ -50,8 +55,11 @@ async def test_remove_reads_then_updates_without_them(two_gates) -> None:
 
 @pytest.mark.anyio
 async def test_replace_sets_the_list_exactly(two_gates) -> None:
-    ops = operations(await plan_job(
-        Overrides({"kind": "gates", "add_passing": "u9", "replace": True}), two_gates))
+    ops = operations(
+        await plan_job(
+            Overrides({"kind": "gates", "add_passing": "u9", "replace": True}), two_gates
+        )
+    )
     assert [(o.method, [(e.add, e.remove) for e in o.edits]) for o in ops] == [
         ("POST", [(("u9",), ("u1",))]),
         ("PATCH", []),
@@ -64,45 +72,64 @@ async def test_environment_overrides_carry_unit_id(ctx: FakeReadContext) -> None
     ctx.add("gates", gate("g1", idType="stableID"))
     ctx.put("/gates/g1/overrides", overrides())
     ctx.put("/environments", {"environments": [{"name": "staging"}, {"name": "production"}]})
-    [op] = operations(await plan_job(
-        Overrides({"kind": "gates", "add_failing": "d1", "environment": "staging"}), ctx))
-    assert op.body == {"environmentOverrides": [
-        {"environment": "staging", "unitID": "stableID", "passingIDs": [], "failingIDs": ["d1"]}]}
+    [op] = operations(
+        await plan_job(
+            Overrides({"kind": "gates", "add_failing": "d1", "environment": "staging"}), ctx
+        )
+    )
+    assert op.body == {
+        "environmentOverrides": [
+            {"environment": "staging", "unitID": "stableID", "passingIDs": [], "failingIDs": ["d1"]}
+        ]
+    }
     assert op.check is not None and op.check.contains == {
-        "environmentOverrides": [{"environment": "staging", "failingIDs": ["d1"]}]}
+        "environmentOverrides": [{"environment": "staging", "failingIDs": ["d1"]}]
+    }
 
 
 @pytest.mark.anyio
 async def test_environment_remove_uses_a_selector_edit(ctx: FakeReadContext) -> None:
     ctx.add("gates", gate("g1"))
-    env = {"environment": "staging", "unitID": "userID", "passingIDs": ["a", "b"],
-           "failingIDs": []}
+    env = {"environment": "staging", "unitID": "userID", "passingIDs": ["a", "b"], "failingIDs": []}
     ctx.put("/gates/g1/overrides", overrides(env=[env]))
-    [op] = operations(await plan_job(Overrides(
-        {"kind": "gates", "remove_passing": "a,b", "environment": "staging"}), ctx))
+    [op] = operations(
+        await plan_job(
+            Overrides({"kind": "gates", "remove_passing": "a,b", "environment": "staging"}), ctx
+        )
+    )
     assert op.edits[0].field == "environmentOverrides[environment=staging].passingIDs"
-    assert op.check is not None and op.check.excludes == {"environmentOverrides": [
-        {"environment": "staging", "passingIDs": ["a"]},
-        {"environment": "staging", "passingIDs": ["b"]}]}
+    assert op.check is not None and op.check.excludes == {
+        "environmentOverrides": [
+            {"environment": "staging", "passingIDs": ["a"]},
+            {"environment": "staging", "passingIDs": ["b"]},
+        ]
+    }
 
 
 @pytest.mark.anyio
 async def test_experiment_group_overrides(ctx: FakeReadContext) -> None:
     ctx.add("experiments", {"id": "e1", "name": "e1", "status": "active"})
     ctx.put("/experiments/e1/overrides", {"overrides": [], "userIDOverrides": []})
-    [op] = operations(await plan_job(
-        Overrides({"kind": "experiments", "group": "test", "add_passing": "u1"}), ctx))
+    [op] = operations(
+        await plan_job(
+            Overrides({"kind": "experiments", "group": "test", "add_passing": "u1"}), ctx
+        )
+    )
     # the API requires both lists; PATCH is a union, so the empty one adds nothing
     assert op.body == {"overrides": [], "userIDOverrides": [{"groupID": "test", "ids": ["u1"]}]}
 
 
 @pytest.mark.anyio
-async def test_ids_from_a_file_are_split_at_the_apis_2000_per_request(tmp_path: Path,
-                                                                      two_gates) -> None:
+async def test_ids_from_a_file_are_split_at_the_apis_2000_per_request(
+    tmp_path: Path, two_gates
+) -> None:
     ids = [f"user{i}" for i in range(3000)]
     (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
-    ops = operations(await plan_job(
-        Overrides({"kind": "gates", "add_passing": f"@{tmp_path / 'ids.txt'}"}), two_gates))
+    ops = operations(
+        await plan_job(
+            Overrides({"kind": "gates", "add_passing": f"@{tmp_path / 'ids.txt'}"}), two_gates
+        )
+    )
     per_gate = [op for op in ops if op.path == ops[-1].path]
     assert [len(op.body["passingUserIDs"]) for op in per_gate] == [2000, 1000]
     assert len({op.key for op in ops}) == len(ops)
@@ -130,16 +157,18 @@ def test_bad_parameters_fail_before_anything_is_sent(options, message) -> None:
 async def test_unknown_environment_is_rejected(ctx: FakeReadContext) -> None:
     ctx.put("/environments", {"environments": [{"name": "production"}]})
     with pytest.raises(JobConfigError, match="not an environment"):
-        await plan_job(Overrides({"kind": "gates", "add_passing": "a",
-                                  "environment": "staging"}), ctx)
+        await plan_job(
+            Overrides({"kind": "gates", "add_passing": "a", "environment": "staging"}), ctx
+        )
 
 
 @pytest.mark.anyio
 async def test_an_update_over_the_apis_list_limit_is_blocked_not_sent(two_gates) -> None:
     big = [f"u{i}" for i in range(2001)]
     two_gates.put("/gates/g1/overrides", {"passingUserIDs": big, "failingUserIDs": []})
-    steps = await plan_job(Overrides({"kind": "gates", "remove_passing": "u1,u2",
-                                      "add_passing": "n1,n2"}), two_gates)
+    steps = await plan_job(
+        Overrides({"kind": "gates", "remove_passing": "u1,u2", "add_passing": "n1,n2"}), two_gates
+    )
     [blocked] = [s for s in skips(steps) if s.blocked]
     assert blocked.item.endswith(":g1") and "2001 IDs" in blocked.reason
     assert all(op.path != "/gates/g1/overrides" for op in operations(steps))

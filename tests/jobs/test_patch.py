@@ -10,8 +10,12 @@ from bulkops.run.job import JobConfigError
 
 @pytest.mark.anyio
 async def test_one_patch_per_entity_with_only_changed_fields(ctx: FakeReadContext) -> None:
-    ctx.add("gates", gate("g1", description="old"), gate("g2", description="new", tags=["x"]),
-            gate("g3", description="new"))
+    ctx.add(
+        "gates",
+        gate("g1", description="old"),
+        gate("g2", description="new", tags=["x"]),
+        gate("g3", description="new"),
+    )
     job = Patch({"kind": "gates", "set": ["description=new", "tags=x"]})
     ops = operations(await plan_job(job, ctx))
     assert [(o.path, o.body) for o in ops] == [

@@ -49,18 +49,29 @@ def test_contains_and_excludes() -> None:
 
 
 def test_multi_key_selector_matches_every_key() -> None:
-    entity = {"userIDOverrides": [{"groupID": "test", "environment": "prod", "ids": ["p"]},
-                                  {"groupID": "test", "ids": ["g"]}]}
+    entity = {
+        "userIDOverrides": [
+            {"groupID": "test", "environment": "prod", "ids": ["p"]},
+            {"groupID": "test", "ids": ["g"]},
+        ]
+    }
     edit = ListEdit("userIDOverrides[groupID=test,environment=staging].ids", add=("s",))
     edited, changed = apply_edits(entity, [edit])
-    assert changed and edited["userIDOverrides"][2] == {"groupID": "test",
-                                                        "environment": "staging", "ids": ["s"]}
+    assert changed and edited["userIDOverrides"][2] == {
+        "groupID": "test",
+        "environment": "staging",
+        "ids": ["s"],
+    }
     assert edited["userIDOverrides"][:2] == entity["userIDOverrides"]
 
 
 def test_empty_selector_value_matches_a_missing_or_null_key() -> None:
-    entity = {"userIDOverrides": [{"groupID": "test", "environment": "prod", "ids": ["p"]},
-                                  {"groupID": "test", "environment": None, "ids": ["g"]}]}
+    entity = {
+        "userIDOverrides": [
+            {"groupID": "test", "environment": "prod", "ids": ["p"]},
+            {"groupID": "test", "environment": None, "ids": ["g"]},
+        ]
+    }
     edit = ListEdit("userIDOverrides[groupID=test,environment=].ids", remove=("g",), add=("h",))
     edited, _ = apply_edits(entity, [edit])
     assert [e["ids"] for e in edited["userIDOverrides"]] == [["p"], ["h"]]
