@@ -13,7 +13,7 @@ from bulkops.jobs.copy_experiments import CopyExperiments
 from bulkops.jobs.overrides import Overrides
 from bulkops.jobs.patch import Patch
 from job_fakes import gate
-from jobcli import converges, entities, seed, sent
+from jobcli import converges, entities, seed, seed_source, sent
 
 from bulkops.api import ConsoleClient
 from bulkops.run.job import Job
@@ -134,50 +134,17 @@ async def test_patch_sends_only_differing_entities(emulator, tmp_path) -> None:
 
 
 async def test_copy_experiment_with_segment_gate_and_layer(emulator, tmp_path) -> None:
-    rule = {
-        "name": "beta",
-        "passPercentage": 100,
-        "conditions": [{"type": "passes_segment", "targetValue": ["beta_users"]}],
-    }
-    seed(
-        emulator,
-        segments=[
-            {
-                "id": "beta_users",
-                "name": "beta_users",
-                "type": "rule_based",
-                "idType": "userID",
-                "rules": [],
-                "description": "",
-            }
-        ],
-        gates=[gate("beta_gate", rules=[rule])],
-        layers=[{"id": "main_layer", "name": "main_layer", "idType": "userID", "description": ""}],
-        experiments=[
-            {
-                "id": "exp_one",
-                "name": "exp_one",
-                "status": "active",
-                "idType": "userID",
-                "hypothesis": "h",
-                "description": "",
-                "groups": [
-                    {"name": "control", "size": 50, "parameterValues": {}},
-                    {"name": "test", "size": 50, "parameterValues": {}},
-                ],
-                "targetingGateID": "beta_gate",
-                "layerID": "main_layer",
-            }
-        ],
-    )
+    seed_source(emulator)  # checkout_a: targeting gate with a passes_segment rule, and a layer
     emulator.reset_counters()
-    _, result = await run(CopyExperiments({"to": "target"}), emulator, tmp_path)
+    _, result = await run(
+        CopyExperiments({"to": "target", "where": ["name=checkout_a"]}), emulator, tmp_path
+    )
     assert result.exit_code == 0, result
     order = [m["path"].split("/console/v1")[-1] for m in emulator.mutation_log()]
     assert sorted(order) == ["/experiments", "/gates", "/layers", "/segments"]
     assert order.index("/segments") < order.index("/gates") < order.index("/experiments")
     assert order.index("/layers") < order.index("/experiments")
-    experiment = entities(emulator, "experiments", "target")["exp_one"]
+    experiment = entities(emulator, "experiments", "target")["checkout_a"]
     assert experiment["status"] == "setup"
     assert experiment["targetingGateID"] in entities(emulator, "gates", "target")
     assert experiment["layerID"] in entities(emulator, "layers", "target")
@@ -187,7 +154,9 @@ async def test_copy_experiment_with_segment_gate_and_layer(emulator, tmp_path) -
         emulator, "segments", "target"
     )
     emulator.reset_counters()
-    again, _ = await run(CopyExperiments({"to": "target"}), emulator, tmp_path)
+    again, _ = await run(
+        CopyExperiments({"to": "target", "where": ["name=checkout_a"]}), emulator, tmp_path
+    )
     assert again.to_send == 0 and sent(emulator) == Counter()
 
 
