@@ -25,7 +25,6 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -44,6 +43,7 @@ from bulkops.api.pagination import iterate_pages
 from bulkops.api.resources import CATALOG
 from bulkops.api.responses import RequestInfo, decode_response, outcome_unknown, transport_error
 from bulkops.api.retry import IDEMPOTENT_METHODS, MUTATING_METHODS, RetryPolicy, parse_retry_after
+from bulkops.api.urls import ApiUrls, encode_query
 
 __all__ = ["ClientStatistics", "ConsoleClient"]
 
@@ -124,8 +124,7 @@ class ConsoleClient:
         settings = resolve_settings(api_key, base_url, mutation_limits)
         self._api_key = settings.api_key
         self.base_url = settings.base_url
-        self._base_path = urlsplit(self.base_url).path.rstrip("/")
-        self._origin = self.base_url[: len(self.base_url) - len(self._base_path)]
+        self._urls = ApiUrls(self.base_url)
         self._clock: Clock = clock if clock is not None else MonotonicClock()
         self.budget = budget or MutationBudget(settings.mutation_limits, margin=margin, clock=clock)
         policy = retry_policy or RetryPolicy()
@@ -228,8 +227,8 @@ class ConsoleClient:
         method = method.upper()
         payload = orjson.dumps(json) if json is not None else data
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        info = RequestInfo(method, self._display_path(path), self.base_url, self._api_key)
-        return await self._send(info, self._url(path), payload, _query(params), safe)
+        info = RequestInfo(method, self._urls.display(path), self.base_url, self._api_key)
+        return await self._send(info, self._urls.url(path), payload, encode_query(params), safe)
 
     def paginate(self, kind_or_path: str, **filters: Any) -> AsyncIterator[dict[str, Any]]:
         """Every item of a list endpoint, streamed in order (``"gates"`` or ``"/gates"``).
@@ -258,19 +257,6 @@ class ConsoleClient:
         )
 
     # -- internals ------------------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return path
-        if not path.startswith("/"):
-            path = "/" + path
-        if self._base_path and (path == self._base_path or path.startswith(self._base_path + "/")):
-            return self._origin + path
-        return self.base_url + path
-
-    def _display_path(self, path: str) -> str:
-        url = self._url(path)
-        return url[len(self.base_url) :] if url.startswith(self.base_url) else path
 
     async def _send(
         self,
@@ -399,17 +385,3 @@ class ConsoleClient:
 def _too_long(error: ApiError, policy: RetryPolicy, retry_after: float | None = None) -> bool:
     wait = getattr(error, "retry_after", None) or retry_after
     return wait is not None and wait > policy.max_server_wait
-
-
-def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
-    if not params:
-        return None
-    query: list[tuple[str, str]] = []
-    for name, value in params.items():
-        if value is None:
-            continue
-        values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
-        for item in values:
-            text = str(item).lower() if isinstance(item, bool) else str(item)
-            query.append((name, text))
-    return query

@@ -17,9 +17,15 @@ from bulkops import __version__
 
 __all__ = ["build_parser", "main"]
 
-COMMAND_MODULES = ("demo", "emulator", "runs")
+COMMAND_MODULES = ("demo", "emulator", "runs", "reports")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_FATAL = 0, 1, 2, 3, 4
+
+
+def fail(code: int, message: str) -> int:
+    """Print ``bulkops: message`` on stderr and return ``code`` (a handler's exit code)."""
+    print(f"bulkops: {message}", file=sys.stderr)
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:

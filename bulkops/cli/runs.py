@@ -1,9 +1,7 @@
-"""`bulkops run`, `resume`, `status`, `report` and `revert`: journaled runs from the shell.
+"""`bulkops run`, `resume` and `revert`: journaled runs from the shell.
 
     bulkops run JOB [job options] [--dry-run] [--json] [--run-id ID] [--yes]
     bulkops resume [RUN_ID] [--yes]
-    bulkops status [RUN_ID] [--json]
-    bulkops report RUN_ID [--failed-only] [--format jsonl|csv]
     bulkops revert RUN_ID [--dry-run] [--force] [--yes]
 
 Plans and reports go to stdout; progress and messages to stderr. Exit codes: 0 all done,
@@ -14,7 +12,6 @@ Plans and reports go to stdout; progress and messages to stderr. Exit codes: 0 a
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,15 @@ import anyio
 import orjson
 
 from bulkops.api.errors import ConfigError
-from bulkops.cli import options
+from bulkops.cli import (
+    EXIT_FAILED,
+    EXIT_FATAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    fail,
+    options,
+)
 from bulkops.run.job import Job, JobConfigError
 from bulkops.run.journal import Journal, JournalError
 from bulkops.run.loader import is_job_path, load_job_class
@@ -34,15 +39,12 @@ from bulkops.run.planview import (
     write_plan_diff,
 )
 from bulkops.run.progress import ProgressPrinter
-from bulkops.run.report import run_status, write_report
 from bulkops.run.revert import plan_revert
 from bulkops.run.runner import PlanSummary
 from bulkops.run.session import Outcome, drive
 from bulkops.run.statedir import StateDir, check_run_id, new_run_id
 
 __all__ = ["register"]
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_FATAL = 0, 1, 2, 3, 4
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,19 +64,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_common(resume, ("source", "target"))
     resume.set_defaults(handler=cmd_resume)
 
-    status = subparsers.add_parser("status", help="counts by state, 429s, elapsed, ETA of a run")
-    status.add_argument("run_id", nargs="?", metavar="RUN_ID", help="default: the latest run")
-    status.add_argument("--json", action="store_true", help="print JSON")
-    options.add_state_dir_option(status)
-    status.set_defaults(handler=cmd_status)
-
-    report = subparsers.add_parser("report", help="one row per operation of a run")
-    report.add_argument("run_id", metavar="RUN_ID")
-    report.add_argument("--failed-only", action="store_true", help="only what did not succeed")
-    report.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    options.add_state_dir_option(report)
-    report.set_defaults(handler=cmd_report)
-
     revert = subparsers.add_parser("revert", help="undo the DONE operations of a run")
     revert.add_argument("run_id", metavar="RUN_ID")
     revert.add_argument("--dry-run", action="store_true", help="print the revert plan only")
@@ -89,11 +78,6 @@ def _add_common(parser: argparse.ArgumentParser, projects: Any, *, suppress: boo
     options.add_connection_options(parser, projects, suppress=suppress)
     options.add_execution_options(parser, suppress=suppress)
     options.add_state_dir_option(parser, suppress=suppress)
-
-
-def _fail(code: int, message: str) -> int:
-    print(f"bulkops: {message}", file=sys.stderr)
-    return code
 
 
 # -- run -----------------------------------------------------------------------------------
@@ -117,7 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         job_cls = load_job_class(args.job)
     except JobConfigError as exc:
-        return _fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc))
     parser = _job_parser(job_cls, args.job)
     ns = parser.parse_args(args.job_args)
     common = {
@@ -150,7 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         }
         journal, lock = StateDir(options.state_dir(ns)).create(run_id, meta)
     except (ConfigError, JobConfigError, JournalError, TypeError) as exc:
-        return _fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc))
     print(f"run id: {run_id}", file=sys.stderr)
     try:
         return _execute(journal, ns, conns, limits, job=job, replan=True)
@@ -282,7 +266,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         run_id = args.run_id or state.latest(unfinished=True)
         journal, lock = state.open_locked(run_id)
     except (ConfigError, JournalError) as exc:
-        return _fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc))
     try:
         meta = journal.meta()
         if meta.get("phase") == "complete":
@@ -298,7 +282,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         print(f"resuming run {run_id}", file=sys.stderr)
         return _execute(journal, args, conns, limits, job=job, replan=replan)
     except (ConfigError, JobConfigError) as exc:
-        return _fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc))
     finally:
         journal.close()
         lock.release()
@@ -322,14 +306,14 @@ def cmd_revert(args: argparse.Namespace) -> int:
     try:
         original, original_lock = state.open_locked(args.run_id)
     except (ConfigError, JournalError) as exc:
-        return _fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc))
     try:
         meta = original.meta()
         conns = options.connection_settings(args, meta["connections"], meta["connections"])
         limits = options.mutation_limits(args, meta.get("limits"))
         run_id = check_run_id(args.new_run_id or new_run_id(f"revert-{args.run_id}"))
     except (ConfigError, JournalError) as exc:
-        return _fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc))
     finally:
         original.close()
         original_lock.release()
@@ -346,70 +330,16 @@ def cmd_revert(args: argparse.Namespace) -> int:
             },
         )
     except (ConfigError, JournalError) as exc:
-        return _fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc))
     try:
         _plan_revert_into(journal, state, journal.meta()["job_options"])
     except (ConfigError, JournalError) as exc:
         journal.close()
         lock.release()
-        return _fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc))
     print(f"revert run id: {run_id}", file=sys.stderr)
     try:
         return _execute(journal, args, conns, limits, job=None, replan=False)
     finally:
         journal.close()
         lock.release()
-
-
-# -- status / report -----------------------------------------------------------------------
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    """`bulkops status [RUN_ID]`: counts by state, 429s, elapsed, ETA."""
-    try:
-        state = StateDir(options.state_dir(args))
-        journal = state.open_readonly(args.run_id or state.latest())
-    except (ConfigError, JournalError) as exc:
-        return _fail(EXIT_USAGE, str(exc))
-    try:
-        status = run_status(journal)
-        status["eta_seconds"] = _eta(journal.meta().get("limits"), status["remaining"])
-    finally:
-        journal.close()
-    if args.json:
-        print(orjson.dumps(status).decode())
-        return EXIT_OK
-    counts = ", ".join(f"{k} {v}" for k, v in status["counts"].items() if v) or "no operations"
-    print(f"run {status['run_id']} ({status['job']}): {status['phase']}")
-    print(f"  {counts}")
-    print(
-        f"  items {status['items']}, remaining {status['remaining']}, "
-        f"429s {status['rate_limited_events']}, elapsed "
-        f"{format_duration(status['elapsed_seconds'])}, ETA "
-        f"{format_duration(status['eta_seconds'])}"
-    )
-    return EXIT_OK
-
-
-def _eta(limits: Any, remaining: int) -> float | None:
-    try:
-        from bulkops.api import MutationBudget
-
-        return MutationBudget(tuple(tuple(x) for x in limits)).eta(remaining) if limits else None
-    except (ArithmeticError, TypeError, ValueError):  # an estimate only
-        return None
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """`bulkops report RUN_ID`: one row per operation, JSON lines or CSV."""
-    try:
-        journal = StateDir(options.state_dir(args)).open_readonly(args.run_id)
-    except (ConfigError, JournalError) as exc:
-        return _fail(EXIT_USAGE, str(exc))
-    try:
-        write_report(journal, sys.stdout, fmt=args.format, failed_only=args.failed_only)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    finally:
-        journal.close()
-    return EXIT_OK

@@ -107,8 +107,13 @@ def _changes(rec: OpRecord) -> Iterator[dict[str, Any]]:
         yield {**base, "field": "", "before": "", "after": _short(op.body)}
         return
     before = op.before if isinstance(op.before, dict) else {}
-    for name, value in op.body.items():
-        yield {**base, "field": name, "before": _short(before.get(name)), "after": _short(value)}
+    # An action endpoint (PUT /gates/x/archive) says its effect in the check, not the body:
+    # show that first ("status: Active → Archived"), then what the body sends.
+    effect = op.check.contains if op.check and isinstance(op.check.contains, dict) else {}
+    fields = {**{k: v for k, v in effect.items() if k not in op.body}, **op.body}
+    for name, value in fields.items():
+        was = _short(before[name]) if before.get(name) is not None else ""
+        yield {**base, "field": name, "before": was, "after": _short(value)}
 
 
 def _short(value: Any, width: int = 60) -> str:

@@ -91,6 +91,9 @@ def test_archive_dry_run_shows_the_diff_and_sends_nothing(emulator, tmp_path: Pa
     )
     assert done.returncode == 0 and "ETA" in done.stdout and "old1" in done.stdout, done
     assert "→" in done.stdout and sent(emulator) == {}
+    # the diff says what changes for the user (status), not only the body the endpoint takes
+    assert "PUT /gates/old1/archive.status: In Progress → Archived" in done.stdout, done.stdout
+    assert "archive.archiveReason: ∅ → stale gate" in done.stdout, done.stdout
 
 
 def test_archive_without_yes_and_without_a_terminal_exits_2(emulator, tmp_path: Path) -> None:

@@ -1,0 +1,90 @@
+"""`bulkops status` and `bulkops report`: read a run's journal (read-only, safe during a run).
+
+bulkops status [RUN_ID] [--json]
+bulkops report RUN_ID [--failed-only] [--format jsonl|csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+import orjson
+
+from bulkops.api.errors import ConfigError
+from bulkops.cli import EXIT_OK, EXIT_USAGE, fail, options
+from bulkops.run.journal import JournalError
+from bulkops.run.planview import format_duration
+from bulkops.run.report import run_status, write_report
+from bulkops.run.statedir import StateDir
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `status` and `report` to the `bulkops` parser."""
+    status = subparsers.add_parser("status", help="counts by state, 429s, elapsed, ETA of a run")
+    status.add_argument("run_id", nargs="?", metavar="RUN_ID", help="default: the latest run")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    options.add_state_dir_option(status)
+    status.set_defaults(handler=cmd_status)
+
+    report = subparsers.add_parser("report", help="one row per operation of a run")
+    report.add_argument("run_id", metavar="RUN_ID")
+    report.add_argument("--failed-only", action="store_true", help="only what did not succeed")
+    report.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    options.add_state_dir_option(report)
+    report.set_defaults(handler=cmd_report)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """`bulkops status [RUN_ID]`: counts by state, 429s, elapsed, ETA."""
+    try:
+        state = StateDir(options.state_dir(args))
+        journal = state.open_readonly(args.run_id or state.latest())
+    except (ConfigError, JournalError) as exc:
+        return fail(EXIT_USAGE, str(exc))
+    try:
+        status = run_status(journal)
+        status["eta_seconds"] = _eta(journal.meta().get("limits"), status["remaining"])
+    finally:
+        journal.close()
+    if args.json:
+        print(orjson.dumps(status).decode())
+        return EXIT_OK
+    counts = ", ".join(f"{k} {v}" for k, v in status["counts"].items() if v) or "no operations"
+    print(f"run {status['run_id']} ({status['job']}): {status['phase']}")
+    print(f"  {counts}")
+    print(
+        f"  items {status['items']}, remaining {status['remaining']}, "
+        f"429s {status['rate_limited_events']}, elapsed "
+        f"{format_duration(status['elapsed_seconds'])}, ETA "
+        f"{format_duration(status['eta_seconds'])}"
+    )
+    return EXIT_OK
+
+
+def _eta(limits: Any, remaining: int) -> float | None:
+    try:
+        from bulkops.api import MutationBudget
+
+        return MutationBudget(tuple(tuple(x) for x in limits)).eta(remaining) if limits else None
+    except (ArithmeticError, TypeError, ValueError):  # an estimate only
+        return None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`bulkops report RUN_ID`: one row per operation, JSON lines or CSV."""
+    try:
+        journal = StateDir(options.state_dir(args)).open_readonly(args.run_id)
+    except (ConfigError, JournalError) as exc:
+        return fail(EXIT_USAGE, str(exc))
+    try:
+        write_report(journal, sys.stdout, fmt=args.format, failed_only=args.failed_only)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        journal.close()
+    return EXIT_OK
