@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
+from bulkops.api.errors import BadResponseError
+from bulkops.api.pagination import iterate_pages
 from bulkops.run.job import SOURCE
 
 __all__ = ["BudgetLike", "ClientReadContext", "Connection"]
@@ -59,3 +61,27 @@ class ClientReadContext:
     def list(self, kind: str, *, project: str = SOURCE, **filters: Any) -> AsyncIterator[dict]:
         """Stream every entity of a catalog kind on the ``project`` connection."""
         return self.connection(project).paginate(kind, **filters)
+
+    def paged(
+        self, path: str, field: str, *, project: str = SOURCE, **params: Any
+    ) -> AsyncIterator[Any]:
+        """Stream the list ``field`` of every page of ``path`` (``data`` is one object a page).
+
+        Pages are read in order, one at a time, until a page is empty or shorter than the
+        first one (the server may cap ``limit``); ``limit`` defaults to the client's page size.
+        """
+        conn = self.connection(project)
+        query = {"limit": getattr(conn, "page_size", 100), **params}
+
+        async def fetch(page: int) -> Mapping[str, Any]:
+            data = await conn.request("GET", path, params={**query, "page": page})
+            values = data.get(field) if isinstance(data, Mapping) else None
+            if not isinstance(values, list):
+                raise BadResponseError(
+                    f"page {page} of {path} has no {field!r} list in its data",
+                    method="GET",
+                    path=path,
+                )
+            return {"data": values}
+
+        return iterate_pages(fetch, path=path, concurrency=1)

@@ -189,6 +189,16 @@ class ReadContext(Protocol):
         """Stream every entity of a catalog kind (all pages)."""
         ...
 
+    def paged(
+        self, path: str, field: str, *, project: str = SOURCE, **params: Any
+    ) -> AsyncIterator[Any]:
+        """Stream every element of the list ``field`` of a paged sub-resource (all pages).
+
+        For endpoints whose ``data`` is one object holding a page of a list, e.g.
+        ``paged("/segments/beta/id_list", "ids")`` yields every ID of the segment.
+        """
+        ...
+
 
 class Job:
     """Base class of jobs. Subclass it, set ``name``, and override the methods you need.
