@@ -102,6 +102,7 @@ class CopyExperiments(Job):
             copy = ExperimentCopy(state, ctx, item.key)
             try:
                 await copy.ensure("experiments", item.id, dict(item.data))
+                copy.finish()
             except MissingSource as exc:
                 yield Skip(item.key, f"cannot copy: {exc}", blocked=True)
                 continue

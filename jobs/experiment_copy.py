@@ -45,6 +45,10 @@ PROJECT_BOUND = frozenset(
 RULE_SERVER_FIELDS = frozenset(
     {"id", "baseID", "completedAutomatedRollouts", "pendingAutomatedRollouts"}
 )
+#: Gate types the API computes (ExternalGateDto) -> what GateCreateDto accepts instead; a type
+#: not here and not creatable (TEMPLATE) is left out, so the target's default applies.
+CREATABLE_GATE_TYPES = ("PERMANENT", "TEMPORARY")
+COMPUTED_GATE_TYPES = {"STALE": "TEMPORARY"}
 Mapped = tuple[str, str | None]
 """Where a source entity lands: (target ID, key of the operation dependents wait for)."""
 
@@ -119,6 +123,14 @@ class ExperimentCopy:
         #: Entities this copy plans to create, by kind and target ID (kept if all of it plans).
         self.created: dict[str, dict[str, dict[str, Any]]] = {}
         self.steps: list[Operation | Skip] = []
+        #: Entities whose dependencies are being planned (a reference back to one is a cycle).
+        self._visiting: set[tuple[str, str]] = set()
+        #: Entities in a reference cycle: (kind, source ID) -> entity.
+        self._cyclic: dict[tuple[str, str], dict[str, Any]] = {}
+        #: The entity ``_place`` is placing; its create leaves rules out when it is cyclic.
+        self._placing: tuple[str, str] = ("", "")
+        #: Created without rules: (kind facts, target ID, create key, source entity).
+        self._deferred: list[tuple[KindFacts, str, str, dict[str, Any]]] = []
 
     def _known(self, kind: str, source_id: str) -> tuple[str, str | None] | None:
         return self.mapped.get((kind, source_id)) or self.state.mapped.get((kind, source_id))
@@ -126,28 +138,65 @@ class ExperimentCopy:
     async def ensure(
         self, kind: str, source_id: str, entity: dict[str, Any] | None = None
     ) -> tuple[str, str | None]:
-        """Plan what makes ``source_id`` exist in the target; returns (target id, op key)."""
+        """Plan what makes ``source_id`` exist in the target; returns (target id, op key).
+
+        References that close a cycle (A's rule names B, B's names A, or A names itself) cannot
+        all exist at create time: such an entity is created without rules (a gate or segment
+        without rules passes nobody: safe) and its rules are set in a second pass, once every
+        entity they name exists (``finish``).
+        """
         known = self._known(kind, source_id)
         if known is not None:
             return known
         if entity is None:
             entity = await self.state.source_entity(self.ctx, kind, source_id)
         depends: list[str] = []
+        self._visiting.add((kind, source_id))
         for dep_kind, dep_id in _dependencies(kind, entity):
-            if (dep_kind, dep_id) == (kind, source_id):
+            if (dep_kind, dep_id) in self._visiting:
+                self._cyclic[(kind, source_id)] = entity
                 continue
             _, key = await self.ensure(dep_kind, dep_id)
             if key is not None:
                 depends.append(key)
+        self._visiting.discard((kind, source_id))
         facts = kind_facts(kind)
         desired = self._desired(facts, entity)
         needs = tuple(dict.fromkeys(depends))
         ids = None
         if kind == "segments" and entity.get("type") in ID_LIST_TYPES:
             ids = await read_ids(self.ctx, source_id, SOURCE)
+        self._placing = (kind, source_id)
         result = await self._place(facts, source_id, entity, desired, needs, ids)
         self.mapped[(kind, source_id)] = result
         return result
+
+    def finish(self) -> None:
+        """Second pass: set the rules of the entities created without them (cycles)."""
+        for facts, target_id, created_by, entity in self._deferred:
+            rules = self._desired(facts, entity)["rules"]
+            needs = [created_by]
+            for dep_kind, dep_id in _dependencies(facts.name, entity):
+                placed = self._known(dep_kind, dep_id)
+                if placed is not None and placed[1] is not None:
+                    needs.append(placed[1])
+            path = facts.entity_path(target_id)
+            method, to = ("PATCH", path) if facts.update_method else ("POST", path + "/conditional")
+            key = f"{TARGET}:{facts.name}:{target_id}:rules"
+            self.steps.append(
+                Operation(
+                    key=key,
+                    method=method,
+                    path=to,
+                    body={"rules": rules} if method == "PATCH" else rules,
+                    project=TARGET,
+                    description=f"set the rules of {facts.name.removesuffix('s')} {target_id} "
+                    f"in {self.state.to} (they name entities created after it)",
+                    check=Check(path, contains={"rules": rules}),
+                    depends_on=tuple(dict.fromkeys(needs)),
+                    items=(self.item_key,),
+                )
+            )
 
     def _target_id(self, kind: str, source_id: str) -> str:
         known = self._known(kind, source_id)
@@ -167,6 +216,8 @@ class ExperimentCopy:
         for name, ref_kind in (("targetingGateID", "gates"), ("layerID", "layers")):
             if body.get(name):
                 body[name] = self._target_id(ref_kind, str(body[name]))
+        if facts.name == "gates" and body.get("type") not in CREATABLE_GATE_TYPES:
+            body["type"] = COMPUTED_GATE_TYPES.get(str(body.get("type")))
         return {k: v for k, v in body.items() if v is not None}
 
     async def _place(
@@ -286,6 +337,9 @@ class ExperimentCopy:
         body = dict(desired)
         if "id" in facts.create_fields:
             body["id"] = target_id
+        rules_later = self._placing in self._cyclic and bool(body.get("rules"))
+        if rules_later:
+            body["rules"] = []
         if facts.name == "experiments":
             body["status"] = "setup"
         path = facts.entity_path(target_id)
@@ -313,6 +367,8 @@ class ExperimentCopy:
             )
         )
         self.created.setdefault(facts.name, {})[target_id] = {"id": target_id, **body}
+        if rules_later:
+            self._deferred.append((facts, target_id, key, self._cyclic[self._placing]))
         if ids is None:
             return key
         fill = plan_id_copy(

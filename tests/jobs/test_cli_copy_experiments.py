@@ -348,3 +348,63 @@ def test_revert_of_a_fresh_copy_deletes_the_segments_with_their_ids(
         "DELETE /experiments/checkout_a": 1,
         "DELETE /experiments/checkout_b": 1,
     }
+
+
+def _passes_gate(gate_id: str) -> dict:
+    return {
+        "name": f"passes {gate_id}",
+        "passPercentage": 100,
+        "conditions": [{"type": "passes_gate", "targetValue": [gate_id]}],
+    }
+
+
+def test_gates_in_a_reference_cycle_are_created_then_given_their_rules(
+    emulator, tmp_path: Path
+) -> None:
+    # loop_a names loop_b and loop_b names loop_a: neither can be created with its rules first
+    source = {
+        "entities": {
+            "gates": [
+                gate("loop_a", rules=[_passes_gate("loop_b")]),
+                gate("loop_b", rules=[_passes_gate("loop_a")]),
+            ],
+            "experiments": [experiment("checkout_loop", targetingGateID="loop_a")],
+        }
+    }
+    emulator.load({"format": "bulkops-snapshot/1", "projects": {"default": source}})
+    first = converges(
+        emulator,
+        tmp_path / "state",
+        "copy-experiments",
+        "--to",
+        "staging",
+        "--target-api-key",
+        TARGET_KEY,
+    )
+    assert planned(first.stderr) == 4, first.stderr  # 2 gate creates, 1 rules PATCH, 1 experiment
+    gates = entities(emulator, "gates", "target")
+    for name, other in (("loop_a", "loop_b"), ("loop_b", "loop_a")):
+        conditions = [c for r in gates[name]["rules"] for c in r["conditions"]]
+        assert conditions == [{"type": "passes_gate", "targetValue": [other]}], gates[name]
+
+
+def test_a_stale_gate_is_created_as_temporary(emulator, tmp_path: Path) -> None:
+    # STALE is a type the API computes; the create endpoint takes PERMANENT or TEMPORARY only
+    source = {
+        "entities": {
+            "gates": [gate("old_gate", type="STALE", typeReason="STALE_NO_RULES")],
+            "experiments": [experiment("checkout_old", targetingGateID="old_gate")],
+        }
+    }
+    emulator.load({"format": "bulkops-snapshot/1", "projects": {"default": source}})
+    converges(
+        emulator,
+        tmp_path / "state",
+        "copy-experiments",
+        "--to",
+        "staging",
+        "--target-api-key",
+        TARGET_KEY,
+    )
+    assert entities(emulator, "gates", "target")["old_gate"]["type"] == "TEMPORARY"
+    assert "checkout_old" in entities(emulator, "experiments", "target")
