@@ -265,7 +265,7 @@ def _run_demo(
         _say(out, "\nwhat changed (read back from the emulator):")
         for line in lines:
             _say(out, "  " + line)
-        _print_journals(out, results, state_dir, temporary)
+        _print_journals(out, results, state_dir, temporary, keep_running)
         if keep_running:
             _print_try_it(out, emulator.base_url, emulator.api_key(), state_dir)
             (wait or _wait_for_ctrl_c)(emulator)
@@ -283,18 +283,25 @@ def format_span(seconds: float) -> str:
 
 
 def _print_journals(
-    out: IO[str], results: Sequence[StepResult], state_dir: Path, temporary: bool
+    out: IO[str],
+    results: Sequence[StepResult],
+    state_dir: Path,
+    temporary: bool,
+    keep_running: bool = False,
 ) -> None:
+    """Where the journals are, and a report command only when it can still work after this."""
     _say(out, f"\njournals (SQLite) in {state_dir}:")
     for r in results:
         _say(out, f"  {r.journal.name}  ({r.step.job}, exit {r.exit_code})")
-    if results:
+    if results and (keep_running or not temporary):
+        when = " (while the emulator runs)" if temporary else ""
         flag = f" --state-dir {state_dir}"
-        _say(out, f"per-operation report: bulkops report {results[0].run_id}{flag}")
+        _say(out, f"per-operation report{when}: bulkops report {results[0].run_id}{flag}")
     if temporary:
         _say(
             out,
-            "(a temporary state dir, removed on exit: keep the journals with "
+            "(a temporary state dir, removed on exit; to keep the journals and read them with "
+            "`bulkops report`, `bulkops status` or `bulkops revert`: "
             "`bulkops demo --state-dir DIR`)",
         )
 

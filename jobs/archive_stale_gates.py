@@ -145,13 +145,15 @@ class ArchiveStaleGates(Job):
             data = item.data
             if not selection.matches(data):
                 yield Skip(item.key, f"not selected by {selection.describe()}")
+            elif self._done(data):
+                # Already archived (or disabled): "already fine". Checked before the age, since
+                # archiving bumps lastModifiedTime: a second run must not call it "recent".
+                continue
             elif excluded & set(data.get("tags") or ()):
                 tags = ", ".join(sorted(excluded & set(data.get("tags") or ())))
                 yield Skip(item.key, f"excluded by tag {tags}")
             elif cutoff_ms is not None and (data.get("lastModifiedTime") or 0) > cutoff_ms:
                 yield Skip(item.key, f"modified less than {older} ago")
-            elif self._done(data):
-                continue
             elif item.id in self._blockers:
                 yield Skip(
                     item.key,
@@ -176,7 +178,7 @@ class ArchiveStaleGates(Job):
                 method="PUT",
                 path=f"{path}/archive",
                 body={"archiveReason": f"stale gate ({reason}) archived by bulkops"},
-                description=f"archive stale gate {item.id} ({reason})",
+                description=f"archive stale gate {item.id}: {reason}",
                 check=Check(path, contains={"status": "Archived"}),
                 before=before,
                 # Archiving also disables the gate; unarchive does not enable it again.
@@ -195,7 +197,7 @@ class ArchiveStaleGates(Job):
             key=f"gate:{item.id}:disable",
             method="PUT",
             path=f"{path}/disable",
-            description=f"disable stale gate {item.id} ({reason})",
+            description=f"disable stale gate {item.id}: {reason}",
             check=Check(path, contains={"isEnabled": False}),
             before=before,
             undo=Operation(

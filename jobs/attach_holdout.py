@@ -109,7 +109,7 @@ class AttachHoldout(Job):
         if self._holdout is None:
             await self.prepare(ctx)
         assert self._holdout is not None
-        holdout_id, detach = self.holdout_id, bool(self.options.get("detach"))
+        detach = bool(self.options.get("detach"))
         selections = self.selections()
         changes: dict[str, list[str]] = {}
         served: list[str] = []
@@ -121,9 +121,7 @@ class AttachHoldout(Job):
             field = MEMBER_FIELDS[item.kind]
             attached = item.id in (self._holdout.get(field) or ())
             if attached != detach:
-                state = "not attached to" if detach else "already attached to"
-                yield Skip(item.key, f"{state} holdout {holdout_id}")
-                continue
+                continue  # already as wanted: counted "already fine" by the plan summary
             changes.setdefault(field, []).append(item.id)
             served.append(item.key)
         if changes:

@@ -8,11 +8,39 @@ job never depends on the catalog's internals, and names the problem when a kind 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from bulkops.run.job import JobConfigError
 
-__all__ = ["KindFacts", "is_not_found", "kind_facts"]
+__all__ = ["KindFacts", "is_not_found", "json_type_error", "kind_facts"]
+
+#: JSON type -> (Python types, how to say it, an example of a right value).
+_JSON_TYPES: Mapping[str, tuple[tuple[type, ...], str, str]] = {
+    "string": ((str,), "a string", "text"),
+    "boolean": ((bool,), "a boolean", "true or false"),
+    "integer": ((int,), "an integer", "a whole number such as 14"),
+    "number": ((int, float), "a number", "a number such as 12.5"),
+    "array": ((list,), "a list", """a JSON list such as '["a", "b"]'"""),
+    "object": ((dict,), "an object", """a JSON object such as '{"key": "value"}'"""),
+    "null": ((type(None),), "null", "null"),
+}
+
+
+def json_type_error(name: str, types: str, value: Any) -> str | None:
+    """Why ``value`` does not fit the spec's JSON type ``types`` (``"null|string"``), or None."""
+    wanted = [t for t in types.split("|") if t in _JSON_TYPES]
+    if not wanted:
+        return None  # a type we do not know: let the server judge
+    for kind in wanted:
+        python_types = _JSON_TYPES[kind][0]
+        is_bool = isinstance(value, bool)
+        if isinstance(value, python_types) and (kind == "boolean" or not is_bool):
+            return None
+    said = " or ".join(_JSON_TYPES[t][1] for t in wanted)
+    hints = " or ".join(_JSON_TYPES[t][2] for t in wanted if t != "null")
+    return f"{name} is {said}: use {hints}" if hints else f"{name} is {said}"
 
 
 @dataclass(frozen=True)
@@ -27,10 +55,17 @@ class KindFacts:
     read_only_fields: frozenset[str]
     #: how an entity is updated (``PATCH``, or ``POST`` where the API has no PATCH; None: never)
     update_method: str | None = "PATCH"
+    #: the spec's JSON type of each update field (``"boolean"``, ``"null|string"``)
+    field_types: Mapping[str, str] = field(default_factory=dict)
 
     def entity_path(self, entity_id: str) -> str:
         """The path of one entity of this kind, e.g. ``/gates/g1``."""
         return f"{self.path}/{entity_id}"
+
+    def type_error(self, name: str, value: Any) -> str | None:
+        """Why ``value`` cannot be written to field ``name`` (its type), or None when it can."""
+        types = self.field_types.get(name)
+        return json_type_error(name, types, value) if types else None
 
     @property
     def known_fields(self) -> frozenset[str]:
@@ -55,6 +90,7 @@ def kind_facts(name: str) -> KindFacts:
         create_fields=frozenset(kind.create_fields),
         read_only_fields=frozenset(kind.read_only_fields),
         update_method=kind.update_method,
+        field_types=dict(kind.update_types),
     )
 
 

@@ -43,7 +43,12 @@ from bulkops.run.job import (
 
 __all__ = ["Overrides"]
 
-KINDS = ("gates", "experiments", "holdouts", "dynamic_configs")
+KINDS = ("gates", "experiments", "holdouts")
+#: Kinds a user may name that this job cannot edit, and why.
+UNSUPPORTED_KINDS = {
+    "dynamic_configs": "the Console API has no overrides endpoint for dynamic configs",
+    "layers": "layer overrides (POST /layers/{id}/overrides) are not supported by this job yet",
+}
 #: Top-level fields of an ID-style overrides document (gates, holdouts).
 ID_FIELDS = (
     "passingUserIDs",
@@ -81,7 +86,12 @@ class Overrides(Job):
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--kind", required=True, choices=KINDS, help="what to edit")
+        parser.add_argument(
+            "--kind",
+            required=True,
+            metavar="{" + ",".join(KINDS) + "}",
+            help="what to edit",
+        )
         parser.add_argument(
             "--where",
             action="append",
@@ -116,11 +126,10 @@ class Overrides(Job):
     def kind(self) -> str:
         kind = self.options.get("kind")
         if kind not in KINDS:
-            raise JobConfigError(f"--kind {kind!r}: choose one of {', '.join(KINDS)}")
-        if kind == "dynamic_configs":
+            why = UNSUPPORTED_KINDS.get(str(kind))
+            choose = f"choose one of {', '.join(KINDS)}"
             raise JobConfigError(
-                "--kind dynamic_configs: the Console API has no overrides endpoint for dynamic "
-                "configs (only gates, experiments, holdouts and layers have one)"
+                f"--kind {kind}: {why}; {choose}" if why else f"--kind {kind!r}: {choose}"
             )
         return str(kind)
 

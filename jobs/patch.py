@@ -1,10 +1,11 @@
 """``bulkops run patch --kind K --where ... --set field=value``: fleet edits of writable fields.
 
 Fields are checked against the resource catalog before anything is sent: a read-only or unknown
-field is a usage error naming it. Values are JSON when they parse (``true``, ``3``,
-``["a","b"]``), else plain strings; ``tags=a,b`` is a list. ``--merge file.json`` gives the fields
-as one JSON object. Each selected entity gets one PATCH holding only the fields that differ;
-entities already as wanted get none.
+field, or a value of the wrong type (``isEnabled=yes``; types from the spec's update DTOs), is a
+usage error naming it. Values are JSON when they parse (``true``, ``3``, ``["a","b"]``), else
+plain strings; a string field keeps the text as typed (``name=2024``); ``tags=a,b`` is a list.
+``--merge file.json`` gives the fields as one JSON object. Each selected entity gets one PATCH
+holding only the fields that differ; entities already as wanted get none.
 """
 
 from __future__ import annotations
@@ -91,12 +92,31 @@ class Patch(Job):
             fields: dict[str, Any] = {}
             if self.options.get("merge"):
                 fields.update(_read_merge(str(self.options["merge"])))
-            fields.update(parse_assignment(t) for t in self.options.get("set") or ())
+            fields.update(self._typed(t) for t in self.options.get("set") or ())
             if not fields:
                 raise JobConfigError("nothing to write: give --set FIELD=VALUE or --merge FILE")
             self._check_writable(fields)
+            self._check_types(fields)
             self._fields = fields
         return self._fields
+
+    def _typed(self, text: str) -> tuple[str, Any]:
+        """``--set`` text -> (field, value); a string field keeps the text as typed, so
+        ``--set description=2024`` writes ``"2024"``, not the number."""
+        name, value = parse_assignment(text)
+        raw = text.partition("=")[2]
+        wanted = self.facts.field_types.get(name, "")
+        is_scalar = isinstance(value, (bool, int, float)) or value is None
+        if is_scalar and "string" in wanted.split("|") and self.facts.type_error(name, value):
+            value = raw
+        return name, value
+
+    def _check_types(self, fields: dict[str, Any]) -> None:
+        """Refuse a value of the wrong type before a mutation is spent on every entity."""
+        for name, value in fields.items():
+            problem = self.facts.type_error(name, value)
+            if problem:
+                raise JobConfigError(f"--set {name}: {problem} (got {_json(value)})")
 
     def _check_writable(self, fields: dict[str, Any]) -> None:
         facts = self.facts
@@ -136,7 +156,7 @@ class Patch(Job):
                 continue
             before = {k: item.data.get(k) for k in changed}
             path = facts.entity_path(item.id)
-            shown = ", ".join(f"{k}: {before[k]!r} -> {v!r}" for k, v in changed.items())
+            shown = "; ".join(f"{k} {_json(before[k])} → {_json(v)}" for k, v in changed.items())
             yield Operation(
                 key=f"{facts.name}:{item.id}:patch",
                 method="PATCH",
@@ -147,6 +167,12 @@ class Patch(Job):
                 before=before,
                 items=(item.key,),
             )
+
+
+def _json(value: Any, width: int = 60) -> str:
+    """A value as JSON for humans (reports, messages), cut at ``width`` characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _dropped(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any] | None:

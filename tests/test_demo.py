@@ -185,3 +185,15 @@ def test_keep_running_leaves_the_emulator_serving_the_changed_project(tmp_path: 
     assert code == 0
     assert seen == [13]
     assert "export STATSIG_CONSOLE_API_URL=http://127.0.0.1:" in printed.getvalue()
+
+
+def test_demo_in_a_temporary_dir_suggests_no_command_for_the_deleted_dir() -> None:
+    out = io.StringIO()
+    assert run_demo(gates=20, time_scale=TIME_SCALE, out=out) == 0
+    text = out.getvalue()
+    # the temporary state dir is gone when the demo returns: no command may point at it
+    line = next(x for x in text.splitlines() if x.startswith("journals (SQLite) in"))
+    temp_dir = line.split(" in ", 1)[1].rstrip(":")
+    assert not Path(temp_dir).exists()
+    assert f"--state-dir {temp_dir}" not in text and "bulkops report 20" not in text, text
+    assert "`bulkops demo --state-dir DIR`" in text

@@ -100,6 +100,8 @@ class ConsoleClient:
     bounds retries after transport errors and 5xx; ``clock`` times backoff waits and the
     budget; ``reads_per_second`` paces GETs (None: unpaced); ``page_size`` is the ``limit``
     asked of list endpoints and ``page_concurrency`` how many pages are fetched at once.
+    ``key_hint`` says where the key came from in 401/403 messages (e.g. ``--target-api-key or
+    STATSIG_TARGET_CONSOLE_API_KEY``; default: the source connection's option and variable).
     """
 
     def __init__(
@@ -120,9 +122,11 @@ class ConsoleClient:
         reads_per_second: float | None = None,
         connection_limit: int = 64,
         rng: random.Random | None = None,
+        key_hint: str = "",
     ) -> None:
         settings = resolve_settings(api_key, base_url, mutation_limits)
         self._api_key = settings.api_key
+        self._key_hint = key_hint
         self.base_url = settings.base_url
         self._urls = ApiUrls(self.base_url)
         self._clock: Clock = clock if clock is not None else MonotonicClock()
@@ -227,7 +231,9 @@ class ConsoleClient:
         method = method.upper()
         payload = orjson.dumps(json) if json is not None else data
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        info = RequestInfo(method, self._urls.display(path), self.base_url, self._api_key)
+        info = RequestInfo(
+            method, self._urls.display(path), self.base_url, self._api_key, self._key_hint
+        )
         return await self._send(info, self._urls.url(path), payload, encode_query(params), safe)
 
     def paginate(self, kind_or_path: str, **filters: Any) -> AsyncIterator[dict[str, Any]]:

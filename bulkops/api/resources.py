@@ -6,7 +6,9 @@ test_resources_spec.py`` checks every literal against the spec.
 
 - ``create_fields``: properties of the create DTO (``POST <list path>``);
 - ``update_fields``: properties of the update DTO (``PATCH <item path>``, or ``POST`` where the
-  API has no PATCH, see ``update_method``);
+  API has no PATCH, see ``update_method``); ``update_types``: their JSON types as the spec
+  gives them (``"boolean"``, ``"null|string"``, ``"array|string"``: the names sorted, ``|``
+  between them), so a wrong value is refused before a request is spent on it;
 - ``read_only_fields``: in the entity as read, but in no write DTO (``createdTime``,
   ``lastModifierID``, ...): strip them before writing an entity back
   (:meth:`ResourceKind.strip_read_only`);
@@ -36,6 +38,12 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def _update(fields_by_type: Mapping[str, str]) -> dict[str, Any]:
+    """``{"boolean": "isEnabled isGlobal"}`` -> the ``update_fields`` and ``update_types``."""
+    types = {name: kind for kind, names in fields_by_type.items() for name in names.split()}
+    return {"update_fields": frozenset(types), "update_types": types}
+
+
 RULE_CONDITION_REFERENCES: Mapping[str, str] = {
     "passes_gate": "gates",
     "fails_gate": "gates",
@@ -57,6 +65,7 @@ class ResourceKind:
     update_fields: frozenset[str]
     read_only_fields: frozenset[str]
     update_method: str | None = "PATCH"
+    update_types: Mapping[str, str] = field(default_factory=dict)
     list_filters: tuple[str, ...] = ()
     lifecycle: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     references: Mapping[str, str] = field(default_factory=dict)
@@ -95,10 +104,15 @@ _KINDS = (
             "measureMetricLifts monitoringMetrics name releasePipelineID reviewSettings rules "
             "tags targetApps team teamID type"
         ),
-        update_fields=_names(
-            "creatorEmail creatorID description idType isEnabled measureMetricLifts "
-            "monitoringMetrics name releasePipelineID reviewSettings rules tags targetApps "
-            "team teamID type"
+        **_update(
+            {
+                "array": "monitoringMetrics rules tags",
+                "array|string": "targetApps",
+                "boolean": "isEnabled measureMetricLifts",
+                "null|string": "creatorEmail creatorID releasePipelineID team teamID",
+                "object": "reviewSettings",
+                "string": "description idType name type",
+            }
         ),
         read_only_fields=_names(
             f"{_AUDIT} activeReview checksPerHour holdoutIDs owner status typeReason version"
@@ -136,10 +150,18 @@ _KINDS = (
             "isEnabled isTemplate name owner releasePipelineID rules schema schemaJson5 tags "
             "targetApps team teamID"
         ),
-        update_fields=_names(
-            "creatorEmail creatorID defaultValue defaultValueJson5 description idType "
-            "isEnabled name owner releasePipelineID rules schema schemaJson5 tags targetApps "
-            "team teamID"
+        **_update(
+            {
+                "array": "rules tags",
+                "array|string": "targetApps",
+                "boolean": "isEnabled",
+                "null|object": "owner",
+                "null|string": (
+                    "creatorEmail creatorID releasePipelineID schema schemaJson5 team teamID"
+                ),
+                "object": "defaultValue",
+                "string": "defaultValueJson5 description idType name",
+            }
         ),
         read_only_fields=_names(f"{_AUDIT} holdoutIDs status version"),
         list_filters=("releasePipelineID", "creatorName", "creatorID", "tags"),
@@ -177,7 +199,13 @@ _KINDS = (
         item_path="/layers/{id}",
         id_field="id",
         create_fields=_names("description idType name targetApps team"),
-        update_fields=_names("description parameters targetApps"),
+        **_update(
+            {
+                "array": "parameters",
+                "array|string": "targetApps",
+                "string": "description",
+            }
+        ),
         read_only_fields=_names(
             f"{_AUDIT} creatorEmail creatorID holdoutIDs id isImplicitLayer tags teamID version"
         ),
@@ -203,19 +231,37 @@ _KINDS = (
             "secondaryMetrics sequentialTesting status stratifiedSampling tags targetApps "
             "targetExposures targetingGateID team teamID"
         ),
-        update_fields=_names(
-            "allocation allocationDuration analysisEndTime analyticsType "
-            "assignmentSourceExperimentName assignmentSourceFilters assignmentSourceName "
-            "benjaminiHochbergPerMetric benjaminiHochbergPerVariant benjaminiPrimaryMetricsOnly "
-            "bonferroniCorrection bonferroniCorrectionPerMetric cohortWaitUntilEndToInclude "
-            "cohortedAnalysisDuration cohortedMetricsMatureAfterEnd controlGroupID creatorEmail "
-            "creatorID decisionReason defaultConfidenceInterval description duration "
-            "fixedAnalysisDuration groups hypothesis idType identifierMappingMode "
-            "identityResolutionSource isAnalysisOnly isSidecar launchedGroupID links "
-            "manualQualityScores name otherMetrics primaryMetricTags primaryMetrics "
-            "scheduledReloadHour scheduledReloadType secondaryIDType secondaryMetricTags "
-            "secondaryMetrics sequentialTesting status stratifiedSampling tags targetApps "
-            "targetExposures targetingGateID team teamID"
+        **_update(
+            {
+                "array": (
+                    "assignmentSourceFilters groups links manualQualityScores otherMetrics "
+                    "primaryMetricTags primaryMetrics secondaryMetricTags secondaryMetrics tags"
+                ),
+                "array|string": "targetApps",
+                "boolean": (
+                    "benjaminiHochbergPerMetric benjaminiHochbergPerVariant "
+                    "benjaminiPrimaryMetricsOnly bonferroniCorrection "
+                    "bonferroniCorrectionPerMetric cohortWaitUntilEndToInclude "
+                    "cohortedMetricsMatureAfterEnd isSidecar sequentialTesting"
+                ),
+                "boolean|null": "isAnalysisOnly",
+                "integer": (
+                    "cohortedAnalysisDuration duration fixedAnalysisDuration targetExposures"
+                ),
+                "integer|null": "allocationDuration scheduledReloadHour",
+                "null|object": "stratifiedSampling",
+                "null|string": (
+                    "creatorEmail creatorID identityResolutionSource launchedGroupID "
+                    "secondaryIDType targetingGateID team teamID"
+                ),
+                "number": "allocation",
+                "string": (
+                    "analysisEndTime analyticsType assignmentSourceExperimentName "
+                    "assignmentSourceName controlGroupID decisionReason defaultConfidenceInterval "
+                    "description hypothesis idType identifierMappingMode name scheduledReloadType "
+                    "status"
+                ),
+            }
         ),
         read_only_fields=_names(
             f"{_AUDIT} activeReview decisionTime endTime externalExperimentName "
@@ -261,9 +307,14 @@ _KINDS = (
         item_path="/holdouts/{id}",
         id_field="id",
         create_fields=_names("description idType name teamID"),
-        update_fields=_names(
-            "description experimentIDs gateIDs isEnabled isGlobal layerIDs monitoringMetrics "
-            "passPercentage targetingGateID"
+        **_update(
+            {
+                "array": "experimentIDs gateIDs layerIDs monitoringMetrics",
+                "boolean": "isEnabled isGlobal",
+                "null|string": "targetingGateID",
+                "number": "passPercentage",
+                "string": "description",
+            }
         ),
         read_only_fields=_names(
             f"{_AUDIT} creatorEmail creatorID holdoutIDs id tags targetApps team version"
@@ -290,9 +341,14 @@ _KINDS = (
             "metricComponentMetrics metricEvents name rollupTimeWindow tags team teamID type "
             "unitTypes warehouseNative"
         ),
-        update_fields=_names(
-            "description directionality dryRun isPermanent isReadOnly isVerified name owner "
-            "tags team teamID unitTypes warehouseNative"
+        **_update(
+            {
+                "array": "tags unitTypes",
+                "boolean": "dryRun isPermanent isReadOnly isVerified",
+                "null|string": "team teamID",
+                "object": "owner warehouseNative",
+                "string": "description directionality name",
+            }
         ),
         update_method="POST",
         read_only_fields=_names(f"{_AUDIT} creatorEmail id isHidden lineage"),
@@ -311,7 +367,12 @@ _KINDS = (
         item_path="/tags/{id}",
         id_field="id",
         create_fields=_names("description isCore name"),
-        update_fields=_names("description isCore name"),
+        **_update(
+            {
+                "boolean": "isCore",
+                "string": "description name",
+            }
+        ),
         read_only_fields=_names("id"),
         lifecycle={"delete": ("DELETE", "/tags/{id}")},
     ),
@@ -321,7 +382,11 @@ _KINDS = (
         item_path="/target_app/{id}",
         id_field="id",
         create_fields=_names("description dynamicConfigs experiments gates name"),
-        update_fields=_names("description name"),
+        **_update(
+            {
+                "string": "description name",
+            }
+        ),
         read_only_fields=_names("id"),
         lifecycle={"delete": ("DELETE", "/target_app/{id}")},
         references={

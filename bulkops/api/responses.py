@@ -46,6 +46,13 @@ class RequestInfo:
     path: str
     base_url: str
     api_key: str = field(default="", repr=False)
+    key_hint: str = ""
+    """Where the key comes from, for 401/403 messages (default: the source connection's)."""
+
+    @property
+    def key_source(self) -> str:
+        """``key_hint``, else ``STATSIG_CONSOLE_API_KEY or --api-key``."""
+        return self.key_hint or f"{ENV_API_KEY} or --api-key"
 
     def scrub(self, text: str) -> str:
         """``text`` without the API key."""
@@ -103,15 +110,15 @@ def error_for_status(
     kw = info.fields(status, request_id)
     if status == 401:
         return AuthError(
-            f"API key rejected (401) by {base}: check {ENV_API_KEY} or --api-key "
+            f"API key rejected (401) by {base}: check {info.key_source} "
             f"(a Console API key of this project){_said(message)}",
             **kw,
         )
     if status == 403:
         return AuthError(
             f"API key not allowed to do this (403) at {base}: use a Console API key with "
-            f"the needed permission (read-write for changes), set via {ENV_API_KEY} or "
-            f"--api-key{_said(message)}",
+            f"the needed permission (read-write for changes), set via "
+            f"{info.key_source}{_said(message)}",
             **kw,
         )
     if status == 404:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 
 from bulkops import __version__
 
 __all__ = ["build_parser", "main"]
 
-COMMAND_MODULES = ("demo", "emulator", "runs", "reports")
+COMMAND_MODULES = ("demo", "emulator", "runs", "reports", "prune")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_FATAL = 0, 1, 2, 3, 4
 
@@ -28,8 +30,19 @@ def fail(code: int, message: str) -> int:
     return code
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose epilog may be computed when help is shown (``lazy_epilog``)."""
+
+    lazy_epilog: Callable[[], str] | None = None
+
+    def format_help(self) -> str:
+        if self.lazy_epilog is not None:
+            self.epilog = self.lazy_epilog()
+        return super().format_help()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bulkops",
         description="Bulk operations and migrations for the Statsig Console API.",
     )
@@ -37,7 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"bulkops.cli.{name}").register(subparsers)
+    run = subparsers.choices.get("run")
+    if isinstance(run, _Parser):
+        run.description = textwrap.fill(run.description or "", 88)
+        run.formatter_class = argparse.RawDescriptionHelpFormatter
+        run.lazy_epilog = builtin_jobs_help
     return parser
+
+
+def builtin_jobs_help() -> str:
+    """The built-in jobs with their one-line help, for ``bulkops run --help``."""
+    from bulkops.jobs import BUILTIN_JOBS
+    from bulkops.run.job import JobConfigError
+    from bulkops.run.loader import load_job_class
+
+    lines = ["built-in jobs (`bulkops run JOB --help` shows a job's options):"]
+    for name in BUILTIN_JOBS:
+        try:
+            summary = load_job_class(name).help
+        except (JobConfigError, ImportError) as exc:  # one broken job must not hide the others
+            summary = f"(cannot be loaded: {type(exc).__name__})"
+        lines.append(f"  {name:<21} {summary}")
+    lines.append("or a path to a .py file defining a Job subclass (see docs/jobs.md)")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,7 +82,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    return int(handler(args))
+    try:
+        code = int(handler(args))
+        sys.stdout.flush()
+    except BaseException as exc:
+        if not _is_broken_pipe(exc):
+            raise
+        return _reader_left()
+    return code
+
+
+def _is_broken_pipe(exc: BaseException) -> bool:
+    """A BrokenPipeError, alone or as the only kind of error in an (anyio) exception group."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_broken_pipe(inner) for inner in exc.exceptions)
+    return isinstance(exc, BrokenPipeError)
+
+
+def _reader_left() -> int:
+    """stdout's reader went away (``bulkops report ID | head``): stop quietly, like other CLIs.
+
+    Python would print a BrokenPipeError when flushing stdout at exit; pointing stdout at
+    /dev/null first makes that flush a no-op. What was already done stays done (the journal).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (tests): nothing to redirect
+        pass
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

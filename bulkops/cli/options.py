@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bulkops.api.config import ENV_API_KEY, ENV_API_URL, resolve_base_url, resolve_mutation_limits
+from bulkops.api.config import (
+    ENV_API_KEY,
+    ENV_API_URL,
+    ENV_MUTATION_LIMITS,
+    resolve_base_url,
+    resolve_mutation_limits,
+)
 from bulkops.api.errors import ConfigError
 from bulkops.run.statedir import resolve_state_dir
 
@@ -27,9 +33,13 @@ __all__ = [
     "add_state_dir_option",
     "connection_settings",
     "env_names",
+    "key_hint",
+    "mutation_limits",
+    "parse_concurrency",
 ]
 
 DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 1000
 
 
 def env_names(project: str) -> tuple[str, str]:
@@ -42,6 +52,26 @@ def env_names(project: str) -> tuple[str, str]:
 
 def _flag(project: str, what: str) -> str:
     return f"--{what}" if project == "source" else f"--{project}-{what}"
+
+
+def key_hint(project: str) -> str:
+    """Where the key of connection ``project`` comes from, for messages about it."""
+    key_env, _ = env_names(project)
+    where = f"{_flag(project, 'api-key')} or {key_env}"
+    return where if project == "source" else f"the {project} project's key: {where}"
+
+
+def parse_concurrency(value: str) -> int:
+    """``--concurrency``: a whole number from 1 to ``MAX_CONCURRENCY``."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= number <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(
+            f"{number} is out of range: use 1 to {MAX_CONCURRENCY} operations in flight"
+        )
+    return number
 
 
 def add_state_dir_option(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
@@ -95,10 +125,11 @@ def add_execution_options(parser: argparse.ArgumentParser, *, suppress: bool = F
     )
     parser.add_argument(
         "--concurrency",
-        type=int,
+        type=parse_concurrency,
         default=default,
         metavar="N",
-        help=f"operations in flight at once (default {DEFAULT_CONCURRENCY})",
+        help=f"operations in flight at once, 1 to {MAX_CONCURRENCY} "
+        f"(default {DEFAULT_CONCURRENCY})",
     )
     parser.add_argument(
         "--log-format",
@@ -152,13 +183,32 @@ def connection_settings(
 
 
 def mutation_limits(args: argparse.Namespace, stored: Any = None) -> tuple[tuple[int, float], ...]:
-    """``--mutation-limit`` values, else the run's stored limits, else env/default."""
+    """``--mutation-limit``, else ``BULKOPS_MUTATION_LIMITS``, else the stored ones, else default."""
+    return limits_and_origin(args, stored)[0]
+
+
+def limits_and_origin(
+    args: argparse.Namespace, stored: Any = None, *, stored_in: str = "the journal"
+) -> tuple[tuple[tuple[int, float], ...], str]:
+    """The mutation limits that apply, and where they come from (for the plan line).
+
+    An explicit setting (the flag, else the environment variable) wins over the limits stored
+    in a run's journal; ``stored_in`` names where the stored ones were kept.
+    """
     given = getattr(args, "mutation_limit", None)
     if given:
-        return resolve_mutation_limits(given)
+        return resolve_mutation_limits(given), "--mutation-limit"
+    if os.environ.get(ENV_MUTATION_LIMITS, "").strip():
+        return resolve_mutation_limits(None), ENV_MUTATION_LIMITS
     if stored:
-        return tuple((int(c), float(s)) for c, s in stored)
-    return resolve_mutation_limits(None)
+        limits = tuple((int(c), float(s)) for c, s in stored)
+        return limits, f"stored in {stored_in}; --mutation-limit or {ENV_MUTATION_LIMITS} to change"
+    return resolve_mutation_limits(None), "the default"
+
+
+def format_limits(limits: Iterable[tuple[int, float]]) -> str:
+    """``100/10s, 900/900s``."""
+    return ", ".join(f"{count}/{span:g}s" for count, span in limits)
 
 
 def state_dir(args: argparse.Namespace) -> Path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,10 @@ from bulkops.cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    fail,
     options,
 )
+from bulkops.cli.runlog import JobParser, announcer, debugging, emit, fail, wants_json
+from bulkops.run.confirm import preview_lines
 from bulkops.run.job import Job, JobConfigError
 from bulkops.run.journal import Journal, JournalError
 from bulkops.run.loader import is_job_path, load_job_class
@@ -41,6 +43,7 @@ from bulkops.run.planview import (
 from bulkops.run.progress import ProgressPrinter
 from bulkops.run.revert import plan_revert
 from bulkops.run.runner import PlanSummary
+from bulkops.run.sendgate import StoppableBudget
 from bulkops.run.session import Outcome, drive
 from bulkops.run.statedir import StateDir, check_run_id, new_run_id
 
@@ -83,8 +86,9 @@ def _add_common(parser: argparse.ArgumentParser, projects: Any, *, suppress: boo
 # -- run -----------------------------------------------------------------------------------
 
 
-def _job_parser(job_cls: type[Job], spec: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"bulkops run {spec}", description=job_cls.help or None)
+def _job_parser(job_cls: type[Job], spec: str, log_json: bool) -> argparse.ArgumentParser:
+    parser = JobParser(prog=f"bulkops run {spec}", description=job_cls.help or None)
+    parser.json_errors = log_json
     parser.add_argument("--dry-run", action="store_true", help="plan and print, send nothing")
     parser.add_argument("--json", action="store_true", help="--dry-run output as JSON")
     parser.add_argument("--run-id", metavar="ID", help="name the run (default: generated)")
@@ -98,11 +102,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.job or args.job in ("-h", "--help"):
         args.run_parser.print_help()
         return EXIT_USAGE if not args.job else EXIT_OK
+    log_json = wants_json(args.job_args)
+    debugging()
     try:
         job_cls = load_job_class(args.job)
     except JobConfigError as exc:
-        return fail(EXIT_USAGE, str(exc))
-    parser = _job_parser(job_cls, args.job)
+        return fail(log_json, EXIT_USAGE, str(exc))
+    parser = _job_parser(job_cls, args.job, log_json)
     ns = parser.parse_args(args.job_args)
     common = {
         "dry_run",
@@ -121,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         orjson.dumps(job_options)
         job = job_cls(job_options)
         conns = options.connection_settings(ns, projects)
-        limits = options.mutation_limits(ns)
+        limits, origin = options.limits_and_origin(ns)
         run_id = check_run_id(ns.run_id) if ns.run_id else new_run_id(job_cls.name or args.job)
         spec = str(Path(args.job).resolve()) if is_job_path(args.job) else args.job
         meta = {
@@ -132,14 +138,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             "concurrency": ns.concurrency or options.DEFAULT_CONCURRENCY,
             "phase": "listing",
         }
-        journal, lock = StateDir(options.state_dir(ns)).create(run_id, meta)
+        state = StateDir(options.state_dir(ns))
+        journal, lock = state.create(run_id, meta)
     except (ConfigError, JobConfigError, JournalError, TypeError) as exc:
-        return fail(EXIT_USAGE, str(exc))
-    print(f"run id: {run_id}", file=sys.stderr)
+        return fail(log_json, EXIT_USAGE, str(exc))
+    discard = False
     try:
-        return _execute(journal, ns, conns, limits, job=job, replan=True)
+        code, discard = _execute(journal, ns, conns, (limits, origin), job=job, fresh=True)
+        return code
     finally:
         journal.close()
+        if discard:  # nothing was planned nor sent: a usage error leaves no run behind
+            state.discard(run_id)
         lock.release()
 
 
@@ -147,28 +157,44 @@ def _execute(
     journal: Journal,
     ns: argparse.Namespace,
     conns: dict[str, options.ConnectionSettings],
-    limits: Any,
+    limits_origin: tuple[Any, str],
     *,
     job: Job | None,
-    replan: bool,
-) -> int:
-    from bulkops.api import ConsoleClient, MutationBudget
+    fresh: bool = False,
+    replan: bool = True,
+    verify_planned: bool | None = None,
+) -> tuple[int, bool]:
+    """Drive the run; returns the exit code and whether the run is to be discarded."""
+    from bulkops.api import ConsoleClient
 
-    budgets: dict[str, MutationBudget] = {}
+    limits, origin = limits_origin
+    budgets: dict[str, StoppableBudget] = {}
     clients = {}
     for name, c in conns.items():
-        budget = budgets.setdefault(c.base_url + c.api_key, MutationBudget(limits))
-        clients[name] = ConsoleClient(api_key=c.api_key, base_url=c.base_url, budget=budget)
+        budget = budgets.setdefault(c.base_url + c.api_key, StoppableBudget(limits))
+        hint = "" if name == "source" else options.key_hint(name)
+        clients[name] = ConsoleClient(
+            api_key=c.api_key, base_url=c.base_url, budget=budget, key_hint=hint
+        )
     run_id = journal.meta()["run_id"]
     log_json = getattr(ns, "log_format", None) == "json"
     dry_run = bool(getattr(ns, "dry_run", False))
+    announce = announcer(log_json, run_id, fresh)
 
     async def decide(summary: PlanSummary) -> bool:
+        announce()
         if dry_run:
             write_plan_diff(journal, summary, sys.stdout, as_json=bool(getattr(ns, "json", False)))
             await anyio.to_thread.run_sync(lambda: journal.set_meta(phase="dry-run"))
             return False
-        _emit(log_json, "plan", plan_summary_dict(summary), format_plan_summary(summary))
+        emit(log_json, "plan", plan_summary_dict(summary), format_plan_summary(summary))
+        shown = options.format_limits(limits)
+        emit(
+            log_json,
+            "limits",
+            {"limits": [list(x) for x in limits], "origin": origin},
+            f"  mutation limits: {shown} ({origin})",
+        )
         if summary.to_send == 0 or journal.meta().get("confirmed"):
             return True
         if getattr(ns, "yes", False):
@@ -176,6 +202,8 @@ def _execute(
             return True
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             raise _NeedsYes(run_id)
+        for line in await anyio.to_thread.run_sync(lambda: list(preview_lines(journal))):
+            print(line, file=sys.stderr)
         answer = await anyio.to_thread.run_sync(input, "send these mutations? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise _Declined(run_id)
@@ -194,12 +222,18 @@ def _execute(
             decide=decide,
             concurrency=int(concurrency),
             progress=progress,
-            notify=lambda text: _emit(log_json, "notice", {"message": text}, text),
+            notify=lambda text: emit(log_json, "notice", {"message": text}, text),
+            key_hints={name: options.key_hint(name) for name in conns},
+            verify_planned=verify_planned,
         )
     )
+    discard = False
     if outcome.exit_code in (EXIT_USAGE, EXIT_FATAL) and journal.meta().get("phase") == "listing":
         journal.set_meta(phase="abandoned")  # nothing was sent: not a run to resume
-    return _finish(outcome, run_id, log_json, dry_run)
+        discard = fresh
+    if not discard:
+        announce()
+    return _finish(outcome, run_id, log_json, dry_run), discard
 
 
 class _NeedsYes(ConfigError):
@@ -222,38 +256,36 @@ class _Declined(ConfigError):
 
 
 def _finish(outcome: Outcome, run_id: str, log_json: bool, dry_run: bool) -> int:
+    if outcome.error is not None and debugging():
+        traceback.print_exception(outcome.error, file=sys.stderr)
     if outcome.message and outcome.exit_code in (EXIT_USAGE, EXIT_FATAL):
-        print(f"bulkops: {outcome.message}", file=sys.stderr)
+        fail(log_json, outcome.exit_code, outcome.message)
     result = outcome.result
     if result is not None:
         counts = {k: v for k, v in result.counts.items() if v}
         done = ", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing to send"
         text = f"finished: {done}"
         text += f" in {format_duration(result.elapsed)}"
-        _emit(
+        emit(
             log_json,
             "finished",
             {"run_id": run_id, "counts": counts, "exit_code": outcome.exit_code},
             text,
         )
         if result.failed:
-            print(f"see the failures: bulkops report {run_id} --failed-only", file=sys.stderr)
+            hint = f"see the failures: bulkops report {run_id} --failed-only"
+            emit(log_json, "hint", {"message": hint, "run_id": run_id}, hint)
     if outcome.exit_code == EXIT_INTERRUPTED:
-        print(f"interrupted: resume with `bulkops resume {run_id}`", file=sys.stderr)
+        hint = f"interrupted: resume with `bulkops resume {run_id}`"
+        emit(log_json, "hint", {"message": hint, "run_id": run_id}, hint)
     elif (
         outcome.exit_code == EXIT_FAILED
         and result is not None
         and result.counts.get("FAILED_TEMP", 0) + result.counts.get("IN_FLIGHT", 0)
     ):
-        print(f"retry what failed temporarily: bulkops resume {run_id}", file=sys.stderr)
+        hint = f"retry what failed temporarily: bulkops resume {run_id}"
+        emit(log_json, "hint", {"message": hint, "run_id": run_id}, hint)
     return outcome.exit_code
-
-
-def _emit(log_json: bool, event: str, data: dict[str, Any], text: str) -> None:
-    if log_json:
-        print(orjson.dumps({"event": event, **data}).decode(), file=sys.stderr)
-    else:
-        print(text, file=sys.stderr)
 
 
 # -- resume / revert -----------------------------------------------------------------------
@@ -261,16 +293,19 @@ def _emit(log_json: bool, event: str, data: dict[str, Any], text: str) -> None:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """`bulkops resume [RUN_ID]`: go on with a run from its journal."""
+    log_json = getattr(args, "log_format", None) == "json"
+    debugging()
     try:
         state = StateDir(options.state_dir(args))
         run_id = args.run_id or state.latest(unfinished=True)
         journal, lock = state.open_locked(run_id)
     except (ConfigError, JournalError) as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(log_json, EXIT_USAGE, str(exc))
     try:
         meta = journal.meta()
         if meta.get("phase") == "complete":
-            print(f"run {run_id} is complete: nothing to resume", file=sys.stderr)
+            text = f"run {run_id} is complete: nothing to resume"
+            emit(log_json, "notice", {"message": text, "run_id": run_id}, text)
             return EXIT_OK
         replan = meta.get("phase") in ("listing", "abandoned")  # nothing frozen yet
         if replan and meta.get("job") == "revert":
@@ -278,11 +313,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
             replan = False
         job = load_job_class(meta["job"])(meta.get("job_options") or {}) if replan else None
         conns = options.connection_settings(args, meta["connections"], meta["connections"])
-        limits = options.mutation_limits(args, meta.get("limits"))
-        print(f"resuming run {run_id}", file=sys.stderr)
-        return _execute(journal, args, conns, limits, job=job, replan=replan)
+        limits, origin = options.limits_and_origin(args, meta.get("limits"))
+        if [list(x) for x in limits] != meta.get("limits"):
+            journal.set_meta(limits=limits)  # what this run is paced at from now on
+        emit(log_json, "resume", {"run_id": run_id}, f"resuming run {run_id}")
+        return _execute(journal, args, conns, (limits, origin), job=job, replan=replan)[0]
     except (ConfigError, JobConfigError) as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(log_json, EXIT_USAGE, str(exc))
     finally:
         journal.close()
         lock.release()
@@ -302,18 +339,22 @@ def _plan_revert_into(journal: Journal, state: StateDir, options: dict[str, Any]
 
 def cmd_revert(args: argparse.Namespace) -> int:
     """`bulkops revert RUN_ID`: a new journaled run undoing RUN_ID's DONE operations."""
+    log_json = getattr(args, "log_format", None) == "json"
+    debugging()
     state = StateDir(options.state_dir(args))
     try:
         original, original_lock = state.open_locked(args.run_id)
     except (ConfigError, JournalError) as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(log_json, EXIT_USAGE, str(exc))
     try:
         meta = original.meta()
         conns = options.connection_settings(args, meta["connections"], meta["connections"])
-        limits = options.mutation_limits(args, meta.get("limits"))
+        limits, origin = options.limits_and_origin(
+            args, meta.get("limits"), stored_in=f"run {args.run_id}'s journal"
+        )
         run_id = check_run_id(args.new_run_id or new_run_id(f"revert-{args.run_id}"))
     except (ConfigError, JournalError) as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(log_json, EXIT_USAGE, str(exc))
     finally:
         original.close()
         original_lock.release()
@@ -327,19 +368,28 @@ def cmd_revert(args: argparse.Namespace) -> int:
                 "limits": limits,
                 "phase": "listing",
                 "concurrency": args.concurrency or options.DEFAULT_CONCURRENCY,
+                # The revert writes to the projects the run wrote to: checked before sending.
+                "project_ids": meta.get("project_ids") or {},
             },
         )
     except (ConfigError, JournalError) as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(log_json, EXIT_USAGE, str(exc))
     try:
         _plan_revert_into(journal, state, journal.meta()["job_options"])
     except (ConfigError, JournalError) as exc:
         journal.close()
         lock.release()
-        return fail(EXIT_USAGE, str(exc))
-    print(f"revert run id: {run_id}", file=sys.stderr)
+        return fail(log_json, EXIT_USAGE, str(exc))
+    emit(
+        log_json,
+        "run",
+        {"run_id": run_id, "reverts": args.run_id},
+        f"revert run id: {run_id}",
+    )
     try:
-        return _execute(journal, args, conns, limits, job=None, replan=False)
+        return _execute(
+            journal, args, conns, (limits, origin), job=None, replan=False, verify_planned=False
+        )[0]
     finally:
         journal.close()
         lock.release()

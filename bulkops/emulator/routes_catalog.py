@@ -1,4 +1,4 @@
-"""Read-mostly lists: metrics (``GET /metrics/list``), tags and target apps.
+"""Read-mostly lists: metrics (``GET /metrics/list``), tags and target apps; project info.
 
 Enough for jobs that read them (tags to filter, metrics to copy experiments): tags and target
 apps can be created; metrics come from a snapshot (``load``).
@@ -80,8 +80,17 @@ def _create(table: str, label: str) -> Handler:
     return handler
 
 
+async def _project_info(request: web.Request) -> web.Response:
+    """``GET /project``: the key's project (``ExternalProjectDto``: its id)."""
+    project = project_of(request)
+    return json_reply(
+        {"message": "Project Info Retrieved Successfully", "data": {"id": project.id}}
+    )
+
+
 def add_catalog_routes(app: web.Application) -> None:
-    """Register metrics, tags and target-app routes."""
+    """Register project info, metrics, tags and target-app routes."""
+    app.router.add_get(f"{API_PREFIX}/project", _project_info)
     app.router.add_get(f"{API_PREFIX}/metrics/list", _list("metrics", "Metrics"))
     app.router.add_get(f"{API_PREFIX}/metrics/{{id}}", _read("metrics", "Metric"))
     app.router.add_get(f"{API_PREFIX}/tags", _list("tags", "Tags"))

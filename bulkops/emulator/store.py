@@ -9,6 +9,7 @@ Everything runs on the server's event loop, so no locks are needed here.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 import time
@@ -19,12 +20,17 @@ import orjson
 
 from .kinds import KINDS
 
-__all__ = ["VERSIONED_KINDS", "Project", "Store", "empty_overrides"]
+__all__ = ["VERSIONED_KINDS", "Project", "Store", "empty_overrides", "project_id"]
 
 VERSIONED_KINDS = ("gates", "dynamic_configs", "experiments")
 """Kinds whose past versions ``GET /{kind}/{id}/versions`` lists."""
 
 _ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def project_id(name: str) -> str:
+    """The stable id of the emulated project ``name`` (a company id in the real service)."""
+    return "emu" + hashlib.sha256(name.encode()).hexdigest()[:20]
 
 
 def empty_overrides(style: str) -> dict[str, Any]:
@@ -45,6 +51,8 @@ class Project:
 
     def __init__(self, name: str, rng_seed: int = 0) -> None:
         self.name = name
+        self.id = project_id(name)
+        """What ``GET /project`` answers: stable for a project name, across restarts."""
         self.entities: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
         self.overrides: dict[str, dict[str, dict[str, Any]]] = {
             kind: {} for kind, spec in KINDS.items() if spec.overrides

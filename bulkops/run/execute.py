@@ -30,6 +30,7 @@ from bulkops.run.context import Connection
 from bulkops.run.edits import apply_edits, contains, edited_fields, excludes
 from bulkops.run.job import Check, Operation
 from bulkops.run.journal import OpRecord
+from bulkops.run.sendgate import SendStopped, track_sends
 from bulkops.run.writer import JournalWriter
 
 __all__ = ["FatalRunError", "OperationExecutor", "check_satisfied", "fingerprint"]
@@ -71,7 +72,10 @@ class OperationExecutor:
     """Runs one ``OpRecord`` to a journaled outcome; returns its final status.
 
     ``attempts`` bounds tries per run for retryable failures (5xx, resets, lost responses);
-    what is still failing is left FAILED_TEMP for ``bulkops resume``.
+    what is still failing is left FAILED_TEMP for ``bulkops resume``. ``verify_planned``: read
+    the ``Check`` of every PLANNED operation before sending it (the plan was made in an earlier
+    session, so the state may have moved since); one already in the desired state is SKIPPED,
+    never sent and never claimed as this run's work.
     """
 
     def __init__(
@@ -80,10 +84,12 @@ class OperationExecutor:
         writer: JournalWriter,
         *,
         attempts: int = 3,
+        verify_planned: bool = False,
     ) -> None:
         self._connections = connections
         self._writer = writer
         self._attempts = max(1, attempts)
+        self.verify_planned = verify_planned
         self._kill_after = int(os.environ.get(KILL_AFTER_SEND_ENV) or 0)
         self._sent = 0
 
@@ -94,17 +100,21 @@ class OperationExecutor:
         before = rec.before
         attempt = rec.attempts
         outcome = _Outcome("FAILED_TEMP")
-        for _ in range(self._attempts):
-            attempt += 1
+        with track_sends() as tally:
             try:
-                outcome = await self._attempt(conn, rec, reconciling, before, attempt)
-            except AuthError as exc:
-                self._record(rec.op.key, _failure("FAILED_TEMP", exc))
-                raise FatalRunError(str(exc)) from exc
-            if not outcome.retry:
-                break
-            reconciling = reconciling or outcome.status == "IN_FLIGHT"
-            before = outcome.fields.get("before", before)
+                for _ in range(self._attempts):
+                    attempt += 1
+                    try:
+                        outcome = await self._attempt(conn, rec, reconciling, before, attempt)
+                    except AuthError as exc:
+                        self._record(rec.op.key, _failure("FAILED_TEMP", exc))
+                        raise FatalRunError(str(exc)) from exc
+                    if not outcome.retry:
+                        break
+                    reconciling = reconciling or outcome.status == "IN_FLIGHT"
+                    before = outcome.fields.get("before", before)
+            except SendStopped:
+                outcome = _stopped(rec, sent=tally.granted > 0)
         self._record(rec.op.key, outcome)
         return outcome.status
 
@@ -122,6 +132,14 @@ class OperationExecutor:
     ) -> _Outcome:
         op = rec.op
         try:
+            if (
+                self.verify_planned
+                and rec.status == "PLANNED"
+                and not op.edits
+                and _verifiable(op)
+                and await check_satisfied(conn, op.check)  # type: ignore[arg-type]
+            ):
+                return _Outcome("SKIPPED", {"message": "already in the desired state"})
             if (
                 reconciling
                 and op.check is not None
@@ -217,6 +235,38 @@ class OperationExecutor:
             # Still unknown after our tries: stays IN_FLIGHT, reconciled on resume.
             fields.pop("before", None)
         self._writer.record(key, **fields)
+
+
+def _verifiable(op: Operation) -> bool:
+    """Whether ``op.check`` tells its effect apart (a bare "exists" only does for a create)."""
+    check = op.check
+    if check is None:
+        return False
+    return op.creates or check.absent or check.contains is not None or check.excludes is not None
+
+
+def _stopped(rec: OpRecord, *, sent: bool) -> _Outcome:
+    """The run stopped before this operation's request got a permit (or after one was sent)."""
+    if sent:
+        message = "interrupted after a request was sent: its state is read on resume"
+        return _Outcome("IN_FLIGHT", {"message": message})
+    # Nothing left: the row goes back to what it was before this session took it.
+    return _Outcome(
+        rec.status,
+        {
+            "attempts": rec.attempts,
+            "before": rec.before,
+            "sent_body": rec.sent_body,
+            "fingerprint": None if rec.status == "PLANNED" else rec_fingerprint(rec),
+        },
+    )
+
+
+def rec_fingerprint(rec: OpRecord) -> str | None:
+    """The fingerprint of the body ``rec`` last sent (None when it sent none)."""
+    if rec.sent_body is None:
+        return None
+    return fingerprint(rec.op.method, rec.op.path, rec.sent_body)
 
 
 def _classify(exc: ApiError) -> str:

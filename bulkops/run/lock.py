@@ -42,6 +42,24 @@ class JournalLock:
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
 
+    def is_held(self) -> bool:
+        """Whether some process holds the lock now (without taking it, nor writing the file)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
     def release(self) -> None:
         """Give the lock back (the lock file stays)."""
         if self._fd is not None:

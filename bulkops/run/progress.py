@@ -1,12 +1,15 @@
 """Progress of a run: a live bar on a terminal, plain lines otherwise, JSON lines for machines.
 
-It only reads ``Runner.statistics()``: done/failed/remaining, rate, the ETA from the budgets,
-and "paused by rate limit until HH:MM:SS" while a 429 pause holds.
+It only reads ``Runner.statistics()``: done/failed/remaining (they add up to the plan's
+operations: failed ones are not also "remaining"), the rate over the last ``RATE_WINDOW``
+seconds (a pause shows as a falling rate, not as a spike when it ends), the ETA from the
+budgets, and "paused by rate limit until HH:MM:SS" while a 429 pause holds.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import IO, Any
 
 import anyio
@@ -19,6 +22,9 @@ __all__ = ["ProgressPrinter"]
 
 _DONE = ("DONE", "SKIPPED")
 _FAILED = ("FAILED_TEMP", "FAILED_PERM")
+_LEFT = ("PLANNED", "IN_FLIGHT")
+#: Seconds of history the rate is computed over.
+RATE_WINDOW = 30.0
 
 
 class ProgressPrinter:
@@ -32,8 +38,7 @@ class ProgressPrinter:
         self.stream = stream
         self.mode = mode
         self.interval = interval if interval is not None else (0.5 if mode == "bar" else 5.0)
-        self._last_done = 0
-        self._last_at = time.monotonic()
+        self._samples: deque[tuple[float, int]] = deque()
         self._rate = 0.0
 
     async def follow(self, runner: Runner) -> None:
@@ -45,11 +50,7 @@ class ProgressPrinter:
     def show(self, stats: RunnerStatistics) -> None:
         """Print one progress update from a runner snapshot."""
         done = sum(stats.counts.get(s, 0) for s in _DONE)
-        now = time.monotonic()
-        if now > self._last_at:
-            instant = (done - self._last_done) / (now - self._last_at)
-            self._rate = instant if not self._rate else 0.7 * self._rate + 0.3 * instant
-        self._last_done, self._last_at = done, now
+        self._rate = self._windowed_rate(time.monotonic(), done)
         if self.mode == "json":
             self.stream.write(orjson.dumps(self._record(stats, done)).decode() + "\n")
         elif self.mode == "bar":
@@ -57,6 +58,15 @@ class ProgressPrinter:
         else:
             self.stream.write(self._line(stats, done, bar=False) + "\n")
         self.stream.flush()
+
+    def _windowed_rate(self, now: float, done: int) -> float:
+        """Operations finished per second over the last ``RATE_WINDOW`` seconds."""
+        samples = self._samples
+        samples.append((now, done))
+        while len(samples) > 2 and samples[1][0] <= now - RATE_WINDOW:
+            samples.popleft()  # keep one sample at or before the window's start
+        since, base = samples[0]
+        return (done - base) / (now - since) if now > since else 0.0
 
     def close(self) -> None:
         """End the bar's line (nothing to do for lines or JSON)."""
@@ -69,7 +79,7 @@ class ProgressPrinter:
             "event": "progress",
             "done": done,
             "failed": sum(stats.counts.get(s, 0) for s in _FAILED),
-            "remaining": stats.remaining,
+            "remaining": _left(stats),
             "in_flight": stats.in_flight,
             "rate_per_second": round(self._rate, 2),
             "eta_seconds": stats.eta_seconds,
@@ -79,9 +89,10 @@ class ProgressPrinter:
 
     def _line(self, stats: RunnerStatistics, done: int, *, bar: bool) -> str:
         failed = sum(stats.counts.get(s, 0) for s in _FAILED)
-        total = done + failed + stats.remaining
+        remaining = _left(stats)
+        total = done + failed + remaining
         text = (
-            f"done {done}  failed {failed}  remaining {stats.remaining}  "
+            f"done {done}  failed {failed}  remaining {remaining}  "
             f"{self._rate:.1f}/s  ETA {format_duration(stats.eta_seconds)}"
         )
         paused = _wall_clock(stats.paused_until)
@@ -94,6 +105,11 @@ class ProgressPrinter:
             filled = int(width * (done + failed) / total) if total else width
             return f"[{'#' * filled}{'.' * (width - filled)}] {done + failed}/{total}  {text}"
         return f"progress: {text}"
+
+
+def _left(stats: RunnerStatistics) -> int:
+    """Not sent yet, or sent without an answer yet (failed ones are counted as failed)."""
+    return sum(stats.counts.get(s, 0) for s in _LEFT)
 
 
 def _wall_clock(paused_until: float | None) -> float | None:

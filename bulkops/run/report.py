@@ -15,6 +15,7 @@ from typing import IO, Any
 import orjson
 
 from bulkops.run.journal import Journal
+from bulkops.run.lock import JournalLock
 
 __all__ = ["REPORT_FIELDS", "iter_report_rows", "run_status", "write_report"]
 
@@ -71,23 +72,45 @@ def write_report(
 
 
 def run_status(journal: Journal, *, eta_seconds: float | None = None) -> dict[str, Any]:
-    """Counts by state, 429s, elapsed and (when given) the ETA of a run."""
+    """Counts by state, 429s, elapsed and (when given) the ETA of a run.
+
+    A run journaled as running (or listing) whose process is gone (its lock is free: killed,
+    crashed) reads ``interrupted``, with ``process: "gone"`` and the command that resumes it in
+    ``next``. ``elapsed_seconds`` is the time spent sending, summed over every session.
+    """
     meta = journal.meta()
     counts = journal.counts()
     events = journal.event_counts()
-    started = meta.get("resumed_at") or meta.get("created_at") or time.time()
-    ended = meta.get("finished_at") if meta.get("phase") != "running" else None
+    phase = meta.get("phase")
+    live = phase in ("running", "listing") and JournalLock(journal.path).is_held()
+    run_id = meta.get("run_id")
+    extra: dict[str, Any] = {}
+    if phase in ("running", "listing") and not live:
+        phase = "interrupted"
+        extra = {"process": "gone", "next": f"bulkops resume {run_id}"}
     rate_limited = events.get("rate_limited", 0)
     return {
-        "run_id": meta.get("run_id"),
+        "run_id": run_id,
         "job": meta.get("job"),
-        "phase": meta.get("phase"),
+        "phase": phase,
+        **extra,
         "created_at": meta.get("created_at"),
         "finished_at": meta.get("finished_at"),
         "counts": counts,
         "items": journal.item_count(),
         "remaining": sum(counts.get(s, 0) for s in ("PLANNED", "IN_FLIGHT", "FAILED_TEMP")),
         "rate_limited_events": rate_limited,
-        "elapsed_seconds": round((ended or time.time()) - started, 3),
+        "elapsed_seconds": round(_elapsed(meta, live), 3),
         "eta_seconds": eta_seconds,
     }
+
+
+def _elapsed(meta: dict[str, Any], live: bool) -> float:
+    """Time spent sending over every session (the live one counted up to now)."""
+    resumed = meta.get("resumed_at")
+    if live and meta.get("phase") == "running" and resumed:
+        return float(meta.get("elapsed_before") or 0.0) + time.time() - float(resumed)
+    if meta.get("elapsed_seconds") is not None:
+        return float(meta["elapsed_seconds"])
+    started = resumed or meta.get("created_at") or time.time()
+    return float((meta.get("finished_at") or time.time()) - started)

@@ -11,14 +11,22 @@ An entity changed by someone else since the run must be reported, not overwritte
 operation carries a guard (the state the original operation left must still be there), checked
 right before sending; a failed guard is FAILED_PERM ``conflict``. ``force`` drops the guards.
 Dependencies reverse too: if B depended on A, the revert of A waits for the revert of B.
+
+Reverting twice is a no-op: an operation whose revert is DONE (or SKIPPED, already in effect)
+in an earlier revert run of the same run (found in the same state dir, less what a revert of that
+revert undid again) is planned as a ``Skip`` "already reverted by RUN", not as a conflict.
+What the state dir knows is also said up front: a revert of an entity that a later run changed
+carries a note in its description (the guard still decides at send time).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+from bulkops.run.errors import JournalError
 from bulkops.run.job import Check, ListEdit, Operation, Skip
 from bulkops.run.journal import Journal, OpRecord
 
@@ -33,6 +41,9 @@ def plan_revert(original: Journal, *, force: bool = False) -> Iterator[Any]:
     done = {rec.op.key for rec in records}
     entries = {rec.op.key: _revert_one(rec, ()) for rec in records}
     revertible = {key for key, entry in entries.items() if not isinstance(entry, Skip)}
+    history = _History(original)
+    # reverted by an earlier revert run: nothing to send, and nothing for others to wait for
+    already = {key for key in revertible if history.reverted_by(REVERT_PREFIX + key)}
     memo: dict[str, tuple[str, ...]] = {}
 
     def waits_for(key: str) -> tuple[str, ...]:
@@ -42,7 +53,7 @@ def plan_revert(original: Journal, *, force: bool = False) -> Iterator[Any]:
             memo[key] = ()
             found: list[str] = []
             for dependent in original.dependents(key):
-                if dependent not in done:
+                if dependent not in done or dependent in already:
                     continue
                 if dependent in revertible:
                     found.append(REVERT_PREFIX + dependent)
@@ -57,9 +68,20 @@ def plan_revert(original: Journal, *, force: bool = False) -> Iterator[Any]:
             yield entry
             continue
         operation, guard = entry
+        restore = _restore_after_undo(rec.op, operation.key)
+        by = history.reverted_by(operation.key)
+        if by is not None:
+            if restore is not None and history.reverted_by(restore.key) is None:
+                yield dataclasses.replace(restore, depends_on=()), None
+            yield Skip(rec.op.key, f"already reverted by {by}")
+            continue
+        note = history.changed_since(rec.op)
+        if note:
+            outcome = "will be overwritten (--force)" if force else "reported, not overwritten"
+            description = f"{operation.description} [changed since the run, {note}; {outcome}]"
+            operation = dataclasses.replace(operation, description=description)
         operation = dataclasses.replace(operation, depends_on=waits_for(rec.op.key))
         yield operation, (None if force else guard)
-        restore = _restore_after_undo(rec.op, operation.key)
         if restore is not None:
             yield restore, None
 
@@ -72,10 +94,13 @@ def _revert_one(rec: OpRecord, depends: tuple[str, ...]) -> tuple[Operation, Any
         "project": op.project,
         "depends_on": depends,
         "items": op.items,
-        "description": f"revert {op.key}" + (f" ({op.description})" if op.description else ""),
+        "description": f"undo {_what(op)}",
     }
     if op.undo is not None:
         undo = dataclasses.replace(op.undo, **common)
+        if undo.before is None and op.check is not None and isinstance(op.check.contains, dict):
+            # what the original left (status Archived): the value the undo expects to change
+            undo = dataclasses.replace(undo, before=op.check.contains)
         if undo.check is None and undo.method == "DELETE":
             undo = dataclasses.replace(undo, check=Check(undo.path, absent=True))
         return undo, _guard(op.check, f"{op.key}: its effect is gone since the run")
@@ -115,7 +140,7 @@ def _restore_after_undo(op: Operation, undo_key: str) -> Operation | None:
         method="PATCH",
         path=op.check.path,
         body=op.restore,
-        description=f"restore {', '.join(op.restore)} of {op.check.path} after {undo_key}",
+        description=f"then restore {', '.join(op.restore)} of {op.check.path}",
         check=Check(op.check.path, contains=op.restore),
         depends_on=(undo_key,),
         items=op.items,
@@ -126,3 +151,127 @@ def _guard(check: Check | None, reason: str) -> dict[str, Any] | None:
     if check is None or check.absent:
         return None
     return {"check": dataclasses.asdict(check), "reason": reason}
+
+
+def _what(op: Operation) -> str:
+    """What an operation did, for the description of its undo (``archive stale gate g1``)."""
+    if op.description:
+        return op.description.split(": ", 1)[0]
+    return f"{op.method} {op.path}"
+
+
+def _fields(op: Operation) -> set[str]:
+    """The top-level fields an operation writes or checks (empty: unknown, assume any)."""
+    found = {edit.field.split(".", 1)[0].split("[", 1)[0] for edit in op.edits}
+    if isinstance(op.body, dict) and (op.check is None or op.check.path == op.path):
+        found |= set(op.body)
+    for part in (op.check.contains, op.check.excludes) if op.check is not None else ():
+        if isinstance(part, dict):
+            found |= set(part)
+    return found
+
+
+def _entity(op: Operation) -> tuple[str, str]:
+    return op.project, op.check.path if op.check is not None else op.path
+
+
+class _History:
+    """What the other runs in the original's state dir did since it (read-only, on demand)."""
+
+    def __init__(self, original: Journal) -> None:
+        meta = original.meta()
+        self._run_id = str(meta.get("run_id", ""))
+        self._created = float(meta.get("created_at") or 0.0)
+        self._dir = Path(original.path).parent
+        self._metas: dict[Path, dict[str, Any]] | None = None
+        self._reverted: dict[str, str] | None = None
+        self._later: dict[tuple[str, str], list[tuple[str, set[str]]]] | None = None
+
+    def reverted_by(self, revert_key: str) -> str | None:
+        """The revert run of the original in which ``revert_key`` is DONE or already in effect."""
+        if self._reverted is None:
+            self._reverted = self._done_by_reverts_of(self._run_id)
+        return self._reverted.get(revert_key)
+
+    def changed_since(self, op: Operation) -> str:
+        """``by run L (field, ...)`` when a later run (not a revert of this one) wrote the same
+        fields of the entity ``op`` changed; else an empty string."""
+        if self._later is None:
+            self._later = self._later_changes()
+        mine = _fields(op)
+        for run_id, theirs in self._later.get(_entity(op), ()):
+            common = mine & theirs if mine and theirs else mine or theirs
+            if common or not (mine and theirs):
+                shown = f" ({', '.join(sorted(common))})" if common else ""
+                return f"by run {run_id}{shown}"
+        return ""
+
+    def _journals(self) -> dict[Path, dict[str, Any]]:
+        if self._metas is None:
+            self._metas = {}
+            for path in sorted(self._dir.glob("*.journal")):
+                meta = _read(path, lambda journal: journal.meta())
+                if meta is not None and meta.get("run_id") != self._run_id:
+                    self._metas[path] = meta
+        return self._metas
+
+    def _reverts_of(self, run_id: str) -> Iterator[tuple[Path, str]]:
+        for path, meta in self._journals().items():
+            of = (meta.get("job_options") or {}).get("of")
+            if meta.get("job") == "revert" and of == run_id:
+                yield path, str(meta.get("run_id"))
+
+    def _done_by_reverts_of(self, run_id: str) -> dict[str, str]:
+        """Key -> revert run, for the reverts of ``run_id`` still in effect."""
+        found: dict[str, str] = {}
+        for path, revert_id in self._reverts_of(run_id):
+            keys = _read(path, _effective_keys) or set()
+            undone = self._done_by_reverts_of(revert_id)
+            for key in keys:
+                if REVERT_PREFIX + key not in undone:
+                    found.setdefault(key, revert_id)
+        return found
+
+    def _revert_chain(self, run_id: str) -> set[str]:
+        """The reverts of ``run_id``, the reverts of those, and so on: not someone else."""
+        chain: set[str] = set()
+        for _, revert_id in self._reverts_of(run_id):
+            chain |= {revert_id} | self._revert_chain(revert_id)
+        return chain
+
+    def _later_changes(self) -> dict[tuple[str, str], list[tuple[str, set[str]]]]:
+        reverts = self._revert_chain(self._run_id)
+        later: dict[tuple[str, str], list[tuple[str, set[str]]]] = {}
+        for path, meta in self._journals().items():
+            run_id = str(meta.get("run_id"))
+            if float(meta.get("created_at") or 0.0) <= self._created or run_id in reverts:
+                continue
+            for op in _read(path, _done_operations) or ():
+                later.setdefault(_entity(op), []).append((run_id, _fields(op)))
+        return later
+
+
+def _read(path: Path, what: Any) -> Any:
+    """``what(journal)`` on a journal opened read-only; None when it is not one we can read."""
+    try:
+        journal = Journal.open(path, readonly=True)
+    except (JournalError, OSError):
+        return None
+    try:
+        return what(journal)
+    except (JournalError, OSError, ValueError):
+        return None
+    finally:
+        journal.close()
+
+
+def _effective_keys(journal: Journal) -> set[str]:
+    """Keys of operations DONE, or SKIPPED because already in effect."""
+    keys: set[str] = set()
+    for batch in journal.iter_operations(("DONE", "SKIPPED")):
+        keys.update(rec.op.key for rec in batch)
+    return keys
+
+
+def _done_operations(journal: Journal) -> Iterable[Operation]:
+    return [rec.op for batch in journal.iter_operations(("DONE",)) for rec in batch]

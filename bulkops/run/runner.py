@@ -9,6 +9,12 @@ send waits for a free worker: that is the bound on operations in flight, with no
 per operation), and an operation waits for its ``depends_on`` to be DONE/SKIPPED (a failed
 dependency fails it). Per-operation errors are
 recorded and never cancel the run; only fatal ones (key rejected, journal broken) stop it.
+
+``stop()`` sends nothing new: operations not taken by a worker stay PLANNED, and the ones still
+waiting for a budget permit go back to what they were (a ``StoppableBudget`` refuses them), so
+IN_FLIGHT only ever means "the request may have left". A plan made in an earlier session is
+verified before sending (see ``verify_planned``); errors in the job's own code are reported as
+``JobCodeError`` naming the job and the line, before anything is sent.
 """
 
 from __future__ import annotations
@@ -17,7 +23,6 @@ import functools
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -27,7 +32,10 @@ from bulkops.run.context import ClientReadContext, Connection
 from bulkops.run.dependencies import DependencyTracker
 from bulkops.run.execute import FatalRunError, OperationExecutor
 from bulkops.run.job import Item, Job, JobConfigError, Operation, Skip
+from bulkops.run.jobcode import guard_job_code, unique_keys
 from bulkops.run.journal import FINAL_STATUSES, Journal, JournalError, OpRecord
+from bulkops.run.results import PlanSummary, RunnerStatistics, RunResult
+from bulkops.run.sendgate import stop_sending
 from bulkops.run.writer import JournalWriter
 
 __all__ = ["PlanSummary", "RunResult", "Runner", "RunnerStatistics"]
@@ -36,58 +44,13 @@ PENDING = ("PLANNED", "IN_FLIGHT", "FAILED_TEMP")
 _BATCH = 500
 
 
-@dataclass(frozen=True)
-class PlanSummary:
-    """What the frozen plan holds: N operations to send, M items already fine, and the ETA."""
-
-    items: int
-    operations: int
-    to_send: int
-    already_fine: int
-    skipped: int
-    blocked: int
-    eta_seconds: float | None
-
-
-@dataclass(frozen=True)
-class RunnerStatistics:
-    """A snapshot of a run in progress."""
-
-    counts: Mapping[str, int]
-    in_flight: int
-    remaining: int
-    rate_limited: int
-    paused_until: float | None
-    elapsed: float
-    eta_seconds: float | None
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """How ``mutate()`` ended: counts by status, and whether it was interrupted or fatal."""
-
-    counts: Mapping[str, int]
-    interrupted: bool = False
-    fatal: str | None = None
-    elapsed: float = 0.0
-
-    @property
-    def failed(self) -> int:
-        """Operations left FAILED_TEMP or FAILED_PERM."""
-        return self.counts.get("FAILED_TEMP", 0) + self.counts.get("FAILED_PERM", 0)
-
-    @property
-    def exit_code(self) -> int:
-        """The CLI exit code: 4 fatal, 3 interrupted, 1 some failed, else 0."""
-        if self.fatal:
-            return 4
-        if self.interrupted:
-            return 3
-        return 1 if self.failed or self.counts.get("IN_FLIGHT", 0) else 0
-
-
 class Runner:
-    """Runs one journaled run. ``connections`` maps names ("source", ...) to clients."""
+    """Runs one journaled run. ``connections`` maps names ("source", ...) to clients.
+
+    ``verify_planned``: read each PLANNED operation's ``Check`` right before sending it and
+    mark it SKIPPED when its effect is already there. None (the default) does so when the plan
+    was not made by this ``Runner`` (a resumed run: the state may have moved since).
+    """
 
     def __init__(
         self,
@@ -98,14 +61,19 @@ class Runner:
         concurrency: int = 16,
         attempts: int = 3,
         grace_seconds: float = 10.0,
+        verify_planned: bool | None = None,
     ) -> None:
         self.journal = journal
         self.connections = connections
         self.job = job
         self.concurrency = max(1, concurrency)
         self.grace_seconds = grace_seconds
+        self.verify_planned = verify_planned
         self.writer = JournalWriter(journal)
         self._executor = OperationExecutor(connections, self.writer, attempts=attempts)
+        self._planned_here = False
+        self._elapsed_before = 0.0
+        self._saved_at = 0.0
         self._work: Any = None  # the unbuffered stream the workers take operations from
         self._stop = anyio.Event()
         self._changed = anyio.Event()
@@ -126,11 +94,15 @@ class Runner:
         """List every source into the journal, then plan from the frozen items."""
         if self.job is None:
             raise JobConfigError("this run has no job to plan with")
+        job = self.job
         ctx = ClientReadContext(self.connections)
-        await self.job.prepare(ctx)
+        with guard_job_code(job, "preparing"):
+            await job.prepare(ctx)
         await self._call(self.journal.clear_plan)
         await self._call(self.journal.set_meta, phase="listing")
-        for source in self.job.sources():
+        with guard_job_code(job, "listing its sources"):
+            sources = list(job.sources())
+        for source in sources:
             conn = ctx.connection(source.project)
             batch: list[Item] = []
             async for entity in conn.paginate(source.kind, **dict(source.filters)):
@@ -141,15 +113,15 @@ class Runner:
                     batch = []
             await self._call(self.journal.add_items, batch)
         entries: list[Operation | Skip] = []
-        async for entry in self.job.plan(self._frozen_items(), ctx):
-            if not isinstance(entry, (Operation, Skip)):
-                raise JobConfigError(f"plan() yielded {entry!r}: expected Operation or Skip")
-            entries.append(entry)
-            if len(entries) >= _BATCH:
-                await self._call(self.journal.add_plan, entries)
-                entries = []
+        with guard_job_code(job, "planning"):
+            async for entry in unique_keys(job, job.plan(self._frozen_items(), ctx)):
+                entries.append(entry)
+                if len(entries) >= _BATCH:
+                    await self._call(self.journal.add_plan, entries)
+                    entries = []
         await self._call(self.journal.add_plan, entries)
         await self._call(self.journal.set_meta, phase="planned", planned_at=time.time())
+        self._planned_here = True
         return await self.summary()
 
     async def _frozen_items(self) -> AsyncIterator[Item]:
@@ -182,6 +154,8 @@ class Runner:
         """Stop taking new operations; the ones in flight finish (bounded by the grace time)."""
         self._stop.set()
         self._changed.set()
+        for conn in self.connections.values():
+            stop_sending(getattr(conn, "budget", None))  # waiting for a permit: not sent
         deadline = anyio.current_time() + self.grace_seconds
         self._grace_scope.deadline = min(self._grace_scope.deadline, deadline)
 
@@ -193,10 +167,19 @@ class Runner:
     async def mutate(self) -> RunResult:
         """Execute every operation that is not final yet; returns how it ended."""
         self._started = time.monotonic()
+        verify = self.verify_planned
+        self._executor.verify_planned = not self._planned_here if verify is None else verify
+        meta = await self._call(self.journal.meta)
+        self._elapsed_before = float(meta.get("elapsed_seconds") or 0.0)
         self._counts = Counter(await self._call(self.journal.counts))
         self._remaining = await self._call(self.journal.remaining_by_project)
         self._deps = DependencyTracker(await self._call(self.journal.dependency_statuses))
-        await self._call(self.journal.set_meta, phase="running", resumed_at=time.time())
+        await self._call(
+            self.journal.set_meta,
+            phase="running",
+            resumed_at=time.time(),
+            elapsed_before=round(self._elapsed_before, 3),
+        )
         async with anyio.create_task_group() as outer:
             outer.start_soon(self.writer.serve)
             outer.start_soon(self._watch_rate_limits)
@@ -297,6 +280,8 @@ class Runner:
         if status in FINAL_STATUSES:
             project = rec.op.project
             self._remaining[project] = max(0, self._remaining.get(project, 0) - 1)
+        elif self._stop.is_set():
+            return  # not sent, or unknown, because of the stop: its dependents just wait
         for waiting, failure in self._deps.complete(rec.op.key, status):
             if failure is not None:
                 await self._fail_dependent(waiting, *failure)
@@ -322,7 +307,17 @@ class Runner:
     async def _watch_rate_limits_forever(self) -> None:
         while True:
             await self._note_rate_limits()
+            if time.monotonic() - self._saved_at >= 5.0:  # so a killed session still counts
+                await self._save_elapsed()
             await anyio.sleep(1.0)
+
+    async def _save_elapsed(self) -> None:
+        self._saved_at = time.monotonic()
+        await self._call(self.journal.set_meta, elapsed_seconds=round(self._total_elapsed(), 3))
+
+    def _total_elapsed(self) -> float:
+        """Time spent sending, summed over every session of the run."""
+        return self._elapsed_before + time.monotonic() - self._started
 
     async def _note_rate_limits(self) -> None:
         """Journal the 429s the budgets saw since the last look (one event per look)."""
@@ -346,7 +341,12 @@ class Runner:
             if interrupted
             else ("incomplete" if left else "complete")
         )
-        await self._call(self.journal.set_meta, phase=phase, finished_at=time.time())
+        await self._call(
+            self.journal.set_meta,
+            phase=phase,
+            finished_at=time.time(),
+            elapsed_seconds=round(self._total_elapsed(), 3),
+        )
         return RunResult(counts, interrupted, self._fatal, time.monotonic() - self._started)
 
     # -- snapshots -------------------------------------------------------------------------
@@ -368,7 +368,7 @@ class Runner:
             remaining=remaining,
             rate_limited=rate_limited,
             paused_until=paused,
-            elapsed=time.monotonic() - self._started,
+            elapsed=self._total_elapsed(),
             eta_seconds=self._eta(self._remaining),
         )
 

@@ -6,6 +6,9 @@ progress. SIGINT/SIGTERM stop cleanly: while planning, the plan is dropped (noth
 while mutating, no new operation starts, in-flight ones get a grace period, and the outcome
 says "interrupted" (exit 3). A second signal stops at once; the journal stays consistent
 because every IN_FLIGHT row was committed before its request went out.
+
+Before planning, each connection's project id is read (``GET /project``) and recorded; a run
+that is resumed (or a revert) checks the key given now belongs to the same project.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 import anyio
 
 from bulkops.api.errors import ApiError, AuthError, ConfigError
+from bulkops.run.identity import META_KEY, check_project_ids, read_project_ids
 from bulkops.run.job import Job, JobConfigError
 from bulkops.run.journal import Journal, JournalError
 from bulkops.run.progress import ProgressPrinter
@@ -39,6 +43,8 @@ class Outcome:
     summary: PlanSummary | None = None
     result: RunResult | None = None
     message: str | None = None
+    error: BaseException | None = None
+    """The exception behind ``message``, for a debug traceback."""
 
 
 @dataclass
@@ -58,24 +64,47 @@ async def drive(
     concurrency: int,
     progress: ProgressPrinter | None = None,
     notify: Callable[[str], None] = lambda _: None,
+    key_hints: Mapping[str, str] | None = None,
+    verify_planned: bool | None = None,
 ) -> Outcome:
-    """Run the phases; ``clients`` are connection objects, not yet entered."""
+    """Run the phases; ``clients`` are connection objects, not yet entered.
+
+    ``key_hints`` name, per connection, where its key comes from (for messages);
+    ``verify_planned`` is passed to the ``Runner``.
+    """
     try:
         async with contextlib.AsyncExitStack() as stack:
             entered = {name: await stack.enter_async_context(c) for name, c in clients.items()}
-            runner = Runner(journal, entered, job=job, concurrency=concurrency)
+            await _check_projects(journal, entered, replan, key_hints)
+            runner = Runner(
+                journal, entered, job=job, concurrency=concurrency, verify_planned=verify_planned
+            )
             return await _phases(runner, replan, decide, progress, notify)
     except Exception as group:
         exc = _leaf(group)
         if isinstance(exc, (JobConfigError, ConfigError)):
-            return Outcome(EXIT_USAGE, message=str(exc))
+            return Outcome(EXIT_USAGE, message=str(exc), error=exc)
         if isinstance(exc, AuthError):
-            return Outcome(EXIT_FATAL, message=f"{exc}: check the API key")
+            return Outcome(EXIT_FATAL, message=str(exc), error=exc)
         if isinstance(exc, ApiError):
-            return Outcome(EXIT_FATAL, message=f"the API failed while listing or planning: {exc}")
+            message = f"the API failed while listing or planning: {exc}"
+            return Outcome(EXIT_FATAL, message=message, error=exc)
         if isinstance(exc, JournalError):
-            return Outcome(EXIT_FATAL, message=f"the journal is broken: {exc}")
+            return Outcome(EXIT_FATAL, message=f"the journal is broken: {exc}", error=exc)
         raise
+
+
+async def _check_projects(
+    journal: Journal, clients: Mapping[str, Any], replan: bool, hints: Mapping[str, str] | None
+) -> None:
+    """Record the connections' project ids (a new plan) or check them (a frozen one)."""
+    current = await read_project_ids(clients)
+    meta = await anyio.to_thread.run_sync(journal.meta)
+    if not replan:
+        check_project_ids(str(meta.get("run_id")), meta.get(META_KEY), current, hints)
+        return
+    known = {name: ident for name, ident in current.items() if ident}
+    await anyio.to_thread.run_sync(lambda: journal.set_meta(**{META_KEY: known}))
 
 
 def _leaf(exc: BaseException) -> BaseException:

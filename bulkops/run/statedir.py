@@ -75,22 +75,47 @@ class StateDir:
         """The journal file of ``run_id`` in this state dir."""
         return journal_path(self.path, check_run_id(run_id))
 
+    def _unusable(self, reason: str) -> ConfigError:
+        return ConfigError(
+            f"cannot use state dir {self.path}: {reason} (--state-dir / {ENV_STATE_DIR})"
+        )
+
     def _ensure(self) -> None:
-        if not self.path.exists():
-            self.path.mkdir(parents=True, mode=0o700)
-            os.chmod(self.path, 0o700)
+        """Create the dir (0700) if missing; ConfigError when it cannot be a writable dir."""
+        if self.path.exists() and not self.path.is_dir():
+            raise self._unusable("not a directory")
+        try:
+            if not self.path.exists():
+                self.path.mkdir(parents=True, mode=0o700)
+                os.chmod(self.path, 0o700)
+        except OSError as exc:
+            raise self._unusable(exc.strerror or str(exc)) from None
+        if not os.access(self.path, os.W_OK | os.X_OK):
+            raise self._unusable("not writable")
 
     def create(self, run_id: str, meta: Mapping[str, Any]) -> tuple[Journal, JournalLock]:
-        """Create and lock a new run's journal."""
+        """Create and lock a new run's journal (ConfigError when the dir is unusable)."""
         self._ensure()
         path = self.journal_path(run_id)
         lock = JournalLock(path)
-        lock.acquire(run_id)
+        try:
+            lock.acquire(run_id)
+        except OSError as exc:
+            raise self._unusable(exc.strerror or str(exc)) from None
         try:
             return Journal.create(path, {"run_id": run_id, **meta}), lock
+        except OSError as exc:
+            lock.release()
+            raise self._unusable(exc.strerror or str(exc)) from None
         except BaseException:
             lock.release()
             raise
+
+    def discard(self, run_id: str) -> None:
+        """Delete a run's files (journal, WAL, lock): for a run that never got a plan."""
+        path = self.journal_path(run_id)
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
 
     def open_locked(self, run_id: str) -> tuple[Journal, JournalLock]:
         """Open an existing run for writing, holding its lock (refused while another holds it)."""
@@ -98,7 +123,10 @@ class StateDir:
         if not path.exists():
             raise JournalError(f"no run {run_id} in {self.path}: check the id and --state-dir")
         lock = JournalLock(path)
-        lock.acquire(run_id)
+        try:
+            lock.acquire(run_id)
+        except OSError as exc:
+            raise self._unusable(exc.strerror or str(exc)) from None
         try:
             return Journal.open(path), lock
         except BaseException:

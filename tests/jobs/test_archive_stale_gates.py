@@ -82,6 +82,25 @@ async def test_older_than_exclude_tag_and_already_archived(ctx: FakeReadContext)
 
 
 @pytest.mark.anyio
+async def test_recently_archived_gates_are_already_fine_not_recent(ctx: FakeReadContext) -> None:
+    # archiving bumps lastModifiedTime: the second run sees young, archived gates
+    ctx.add("gates", stale("done", days_old=0, status="Archived"), stale("young", days_old=1))
+    steps = await plan_job(ArchiveStaleGates({"older_than": "90d"}), ctx)
+    assert operations(steps) == []
+    assert {s.item: s.reason for s in skips(steps)} == {
+        "source:gates:young": "modified less than 90d ago"
+    }
+
+
+@pytest.mark.anyio
+async def test_disabled_gates_are_already_fine_for_disable(ctx: FakeReadContext) -> None:
+    ctx.add("gates", stale("off", days_old=0, isEnabled=False, tags=["keep"]))
+    job = ArchiveStaleGates({"action": "disable", "older_than": "90d", "exclude_tag": ["keep"]})
+    steps = await plan_job(job, ctx)
+    assert operations(steps) == [] and skips(steps) == []
+
+
+@pytest.mark.anyio
 async def test_disable_action_puts_disable(ctx: FakeReadContext) -> None:
     ctx.add("gates", stale("s1"), stale("off", isEnabled=False))
     [op] = operations(await plan_job(ArchiveStaleGates({"action": "disable"}), ctx))

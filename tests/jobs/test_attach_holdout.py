@@ -26,15 +26,14 @@ async def test_one_patch_attaches_every_selected_gate(ctx: FakeReadContext) -> N
 
 
 @pytest.mark.anyio
-async def test_gates_already_attached_are_skipped_not_resent(ctx: FakeReadContext) -> None:
+async def test_gates_already_attached_are_already_fine_not_resent(ctx: FakeReadContext) -> None:
     ctx.add("holdouts", holdout(gateIDs=["g1"]))
     ctx.add("gates", gate("g1"), gate("g2"))
     steps = await plan_job(AttachHoldout({"holdout": "h1"}), ctx)
     [op] = operations(steps)
     assert op.edits[0].add == ("g2",)
-    assert [(s.item, s.reason) for s in skips(steps)] == [
-        ("source:gates:g1", "already attached to holdout h1")
-    ]
+    # no Skip: an item served by nothing is what the plan summary counts "already fine"
+    assert skips(steps) == [] and op.items == ("source:gates:g2",)
 
 
 @pytest.mark.anyio
@@ -75,7 +74,7 @@ async def test_detach_removes_only_attached_gates(ctx: FakeReadContext) -> None:
     [op] = operations(steps)
     assert op.key == "holdout:h1:detach" and op.edits[0].remove == ("g1",)
     assert op.check is not None and op.check.excludes == {"gateIDs": ["g1"]}
-    assert [s.reason for s in skips(steps)] == ["not attached to holdout h1"]
+    assert skips(steps) == []  # g2 is already fine (not attached)
 
 
 @pytest.mark.anyio

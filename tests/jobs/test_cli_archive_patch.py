@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -91,9 +95,46 @@ def test_archive_dry_run_shows_the_diff_and_sends_nothing(emulator, tmp_path: Pa
     )
     assert done.returncode == 0 and "ETA" in done.stdout and "old1" in done.stdout, done
     assert "→" in done.stdout and sent(emulator) == {}
-    # the diff says what changes for the user (status), not only the body the endpoint takes
-    assert "PUT /gates/old1/archive.status: In Progress → Archived" in done.stdout, done.stdout
-    assert "archive.archiveReason: ∅ → stale gate" in done.stdout, done.stdout
+    lines = done.stdout.splitlines()
+    # one line per operation, saying what changes for the user (status), not the body the
+    # endpoint takes (archiveReason), and never ∅ for a value
+    assert "  archive stale gate old1 (status In Progress → Archived)" in lines, done.stdout
+    assert "archiveReason" not in done.stdout and "∅" not in done.stdout
+    # the blocked item and its reason inline; skips grouped by reason; the run id on stdout
+    assert "  gate used: still referenced by experiment checkout_exp (targeting gate)" in lines
+    assert "  1 modified less than 90d ago" in lines, done.stdout
+    assert f"run id: {run_id(done.stderr)}" in lines
+
+
+def test_archive_dry_run_json_lists_blocked_and_skipped_items(emulator, tmp_path: Path) -> None:
+    _stale_fleet(emulator)
+    done = run_job(
+        emulator, tmp_path / "state", "archive-stale-gates", "--older-than", "90d", "--dry-run",
+        "--json", "--exclude-tag", "keep",
+    )  # fmt: skip
+    doc = json.loads(done.stdout)
+    assert doc["run_id"] == run_id(done.stderr)
+    assert doc["blocked"] == [
+        {
+            "item": "source:gates:used",
+            "reason": "still referenced by experiment checkout_exp (targeting gate)",
+        }
+    ]
+    assert {s["reason"] for s in doc["skipped"]} == {
+        "excluded by tag keep",
+        "modified less than 90d ago",
+    }
+    assert len(doc["operations"]) == doc["summary"]["to_send"] == 2
+
+
+def test_second_archive_run_counts_archived_gates_already_fine(emulator, tmp_path: Path) -> None:
+    _stale_fleet(emulator)
+    state = tmp_path / "state"
+    converges(emulator, state, "archive-stale-gates", "--older-than", "90d")
+    again = run_job(emulator, state, "archive-stale-gates", "--older-than", "90d", "--dry-run")
+    # old1, old2 and kept were archived (which bumps lastModifiedTime): already fine, not recent
+    assert "3 item(s) already fine of 5 listed" in again.stdout, again.stdout
+    assert "  1 modified less than 90d ago" in again.stdout.splitlines()
 
 
 def test_archive_without_yes_and_without_a_terminal_exits_2(emulator, tmp_path: Path) -> None:
@@ -164,3 +205,43 @@ def test_patch_unknown_or_read_only_field_exits_2(
     )
     assert done.returncode == 2 and field in done.stderr, done.stderr
     assert sent(emulator) == {}
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("isEnabled=yes", "isEnabled is a boolean: use true or false"),
+        ("rules=notjson", "rules is a list"),
+    ],
+)
+def test_patch_value_of_the_wrong_type_exits_2_and_sends_nothing(
+    emulator, tmp_path: Path, setting: str, message: str
+) -> None:
+    seed(emulator, gates=[gate("a1"), gate("a2")])
+    emulator.reset_counters()
+    done = run_job(
+        emulator, tmp_path / "state", "patch", "--kind", "gates", "--set", setting, "--yes"
+    )
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert sent(emulator) == {}
+
+
+def test_dry_run_piped_into_head_exits_quietly(emulator, tmp_path: Path) -> None:
+    # more output than a pipe holds, so writes after `head` left fail for sure
+    seed(emulator, gates=[gate(f"g{i}") for i in range(1500)])
+    env = cli_env(emulator, tmp_path / "state")
+    command = (
+        f"{shlex.quote(sys.executable)} -m bulkops run patch --kind gates "
+        "--set description=pipe --dry-run | head -1"
+    )
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+    assert done.stdout.startswith("run id: ")

@@ -181,8 +181,40 @@ def test_dry_run_prints_the_diff_and_the_eta(emulator, tmp_path: Path) -> None:
         "--dry-run",
     )
     assert done.returncode == 0, done.stderr
-    assert "ETA" in done.stdout and "g1" in done.stdout and "alice" in done.stdout, done.stdout
-    assert sent(emulator) == {}
+    assert "ETA" in done.stdout and sent(emulator) == {}
+    lines = done.stdout.splitlines()
+    # one line per operation; a union add says what it adds, and untouched lists say nothing
+    assert "  overrides of gates g1 (passingUserIDs +1 (alice))" in lines, done.stdout
+    assert "[] → []" not in done.stdout and "failingUserIDs" not in done.stdout
+
+
+def test_dry_run_of_a_large_union_add_shows_a_count_and_a_sample(emulator, tmp_path) -> None:
+    (tmp_path / "ids.txt").write_text("".join(f"user{i}\n" for i in range(1500)))
+    seed(emulator, gates=[gate("g1"), gate("g2")])
+    done = run_job(
+        emulator, tmp_path / "state", "overrides", "--kind", "gates", "--where", "name~g1",
+        "--add-passing", f"@{tmp_path / 'ids.txt'}", "--dry-run",
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    assert "  overrides of gates g1 (passingUserIDs +1500 (user0, user1, user2, …))" in lines
+    assert "  1 not selected by name~g1" in lines, done.stdout
+
+
+@pytest.mark.parametrize(
+    ("kind", "why"),
+    [
+        ("dynamic_configs", "no overrides endpoint for dynamic configs"),
+        ("layers", "layer overrides (POST /layers/{id}/overrides) are not supported"),
+        ("segments", "--kind 'segments'"),
+    ],
+)
+def test_kind_error_and_choices_agree(emulator, tmp_path: Path, kind: str, why: str) -> None:
+    done = run_job(
+        emulator, tmp_path / "state", "overrides", "--kind", kind, "--add-passing", "a", "--yes"
+    )
+    assert done.returncode == 2 and why in done.stderr, done.stderr
+    assert "choose one of gates, experiments, holdouts" in done.stderr
+    assert "invalid choice" not in done.stderr
 
 
 def test_experiment_group_overrides_global_and_per_environment(emulator, tmp_path: Path) -> None:

@@ -145,6 +145,7 @@ async def test_ids_from_a_file_are_split_at_the_apis_2000_per_request(
         ({}, "nothing to do"),
         ({"add_passing": "a", "add_failing": "a"}, "in both"),
         ({"add_passing": "a", "kind": "dynamic_configs"}, "no overrides endpoint"),
+        ({"add_passing": "a", "kind": "layers"}, "not supported by this job yet"),
         ({"add_passing": "a", "kind": "experiments"}, "--group"),
     ],
 )

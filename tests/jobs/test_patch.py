@@ -57,8 +57,36 @@ def test_values_are_json_or_strings() -> None:
         ({}, "nothing to write"),
         ({"merge": "/nonexistent.json"}, "does not exist"),
         ({"kind": "gatez", "set": ["description=x"]}, "unknown kind"),
+        ({"set": ["isEnabled=yes"]}, "isEnabled is a boolean: use true or false"),
+        ({"set": ["rules=notjson"]}, "rules is a list"),
+        ({"set": ["reviewSettings=[1]"]}, "reviewSettings is an object"),
+        ({"kind": "holdouts", "set": ["passPercentage=half"]}, "passPercentage is a number"),
+        ({"kind": "experiments", "set": ["duration=1.5"]}, "duration is an integer"),
     ],
 )
 def test_bad_parameters_are_usage_errors(options, message) -> None:
     with pytest.raises(JobConfigError, match=message):
         Patch({"kind": "gates", **options}).sources()
+
+
+def test_wrong_types_in_a_merge_file_are_refused(tmp_path: Path) -> None:
+    merge = tmp_path / "m.json"
+    merge.write_text(json.dumps({"isEnabled": "false"}))
+    with pytest.raises(JobConfigError, match=r'isEnabled is a boolean.*\(got "false"\)'):
+        Patch({"kind": "gates", "merge": str(merge)}).sources()
+
+
+@pytest.mark.anyio
+async def test_string_fields_keep_the_text_as_typed(ctx: FakeReadContext) -> None:
+    ctx.add("gates", gate("g1", description="old", teamID="t1"))
+    job = Patch({"kind": "gates", "set": ["description=2024", "teamID=null", "isEnabled=false"]})
+    [op] = operations(await plan_job(job, ctx))
+    assert op.body == {"description": "2024", "teamID": None, "isEnabled": False}
+
+
+@pytest.mark.anyio
+async def test_description_shows_values_as_json(ctx: FakeReadContext) -> None:
+    ctx.add("gates", gate("g1", description="old", isEnabled=True))
+    job = Patch({"kind": "gates", "set": ["isEnabled=false", "description=new"]})
+    [op] = operations(await plan_job(job, ctx))
+    assert op.description == 'patch gates g1: isEnabled true → false; description "old" → "new"'

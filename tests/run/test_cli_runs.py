@@ -63,8 +63,8 @@ def test_dry_run_prints_the_diff_and_sends_nothing(emulator: RunningEmulator, en
     emulator.reset_counters()
     done = bulkops("run", JOBFILE, "--count", "2", "--dry-run", env=env)
     assert done.returncode == 0, done.stderr
-    assert "PATCH /gates/bulk_gate_0001.description: created → bulk edited" in done.stdout
-    assert "+bulk_gate_0000" in done.stdout
+    assert "(description created → bulk edited)" in done.stdout, done.stdout
+    assert "gateIDs +2 (bulk_gate_0000, bulk_gate_0001)" in done.stdout, done.stdout
     as_json = json.loads(
         bulkops("run", JOBFILE, "--count", "2", "--dry-run", "--json", env=env).stdout
     )
@@ -111,8 +111,9 @@ def test_json_log_format_emits_machine_readable_events(env: dict) -> None:
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     kinds = [e["event"] for e in events]
-    assert kinds[0] == "plan" and kinds[-1] == "finished"
-    assert events[0]["to_send"] == 7 and events[-1]["counts"] == {"DONE": 7}
+    assert kinds[:2] == ["run", "plan"] and kinds[-1] == "finished"
+    assert events[1]["to_send"] == 7 and events[-1]["counts"] == {"DONE": 7}
+    assert len(events) == len(done.stderr.splitlines())  # every line is a JSON object
 
 
 def test_status_without_run_id_shows_the_latest_run(env: dict) -> None:

@@ -1,0 +1,76 @@
+"""How the run commands speak on stderr: plain text, or one JSON object a line.
+
+With ``--log-format json`` every line a run writes to stderr is a JSON object with an
+``event`` (``run``, ``resume``, ``plan``, ``limits``, ``notice``, ``progress``, ``finished``,
+``hint``, ``error``); usage errors of a job's options included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import orjson
+
+__all__ = ["DEBUG_ENV", "JobParser", "announcer", "debugging", "emit", "fail", "wants_json"]
+
+DEBUG_ENV = "BULKOPS_DEBUG"
+EXIT_USAGE = 2
+
+
+class JobParser(argparse.ArgumentParser):
+    """A job's parser; with ``--log-format json`` its usage errors are JSON lines too."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            emit(True, "error", {"message": message, "exit_code": EXIT_USAGE}, message)
+            sys.exit(EXIT_USAGE)
+        super().error(message)
+
+
+def wants_json(argv: Sequence[str]) -> bool:
+    """``--log-format json`` among raw arguments (before they could be parsed)."""
+    argv = list(argv)
+    pairs = zip(argv, [*argv[1:], ""], strict=False)
+    return "--log-format=json" in argv or any(a == "--log-format" and b == "json" for a, b in pairs)
+
+
+def fail(log_json: bool, code: int, message: str) -> int:
+    """Say ``bulkops: message`` (a JSON ``error`` event in JSON mode); return ``code``."""
+    emit(log_json, "error", {"message": message, "exit_code": code}, f"bulkops: {message}")
+    return code
+
+
+def debugging() -> bool:
+    """True when ``BULKOPS_DEBUG`` is set (not 0): debug logs and full tracebacks on stderr."""
+    if os.environ.get(DEBUG_ENV, "").strip() in ("", "0"):
+        return False
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    return True
+
+
+def announcer(log_json: bool, run_id: str, fresh: bool) -> Callable[[], None]:
+    """Says "run id: ID" once (a new run's id is said when it has a plan, or at its end)."""
+    said = not fresh
+
+    def announce() -> None:
+        nonlocal said
+        if not said:
+            said = True
+            emit(log_json, "run", {"run_id": run_id}, f"run id: {run_id}")
+
+    return announce
+
+
+def emit(log_json: bool, event: str, data: dict[str, Any], text: str) -> None:
+    """One stderr line: ``{"event": ..., **data}`` in JSON mode, else ``text``."""
+    if log_json:
+        print(orjson.dumps({"event": event, **data}).decode(), file=sys.stderr)
+    else:
+        print(text, file=sys.stderr)

@@ -1,0 +1,58 @@
+"""What a run reports about itself: the plan's summary, live statistics and how it ended."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["PlanSummary", "RunResult", "RunnerStatistics"]
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """What the frozen plan holds: N operations to send, M items already fine, and the ETA."""
+
+    items: int
+    operations: int
+    to_send: int
+    already_fine: int
+    skipped: int
+    blocked: int
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class RunnerStatistics:
+    """A snapshot of a run in progress."""
+
+    counts: Mapping[str, int]
+    in_flight: int
+    remaining: int
+    rate_limited: int
+    paused_until: float | None
+    elapsed: float
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How ``mutate()`` ended: counts by status, and whether it was interrupted or fatal."""
+
+    counts: Mapping[str, int]
+    interrupted: bool = False
+    fatal: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        """Operations left FAILED_TEMP or FAILED_PERM."""
+        return self.counts.get("FAILED_TEMP", 0) + self.counts.get("FAILED_PERM", 0)
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI exit code: 4 fatal, 3 interrupted, 1 some failed, else 0."""
+        if self.fatal:
+            return 4
+        if self.interrupted:
+            return 3
+        return 1 if self.failed or self.counts.get("IN_FLIGHT", 0) else 0
