@@ -5,7 +5,9 @@ The job API is ``bulkops.run.job``; nothing here touches HTTP, SQLite or the ter
 Jobs: ``attach_holdout``, ``overrides``, ``archive_stale_gates``, ``patch``,
 ``copy_experiments`` (run as ``bulkops run attach-holdout ...``). Shared pieces, not jobs:
 ``selection`` (the ``--where`` grammar), ``kinds`` (resource catalog facts), ``id_lists``
-(``a,b`` / ``@file`` ID lists) and ``references`` (rule-condition references).
+(``a,b`` / ``@file`` ID lists), ``references`` (rule-condition references), and for
+``copy_experiments``: ``experiment_copy`` (one experiment's dependency-ordered copy) and
+``segment_ids`` (reading and copying the IDs of ID-list segments).
 """
 
 __all__ = ["BUILTIN_JOBS"]

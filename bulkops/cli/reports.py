@@ -63,6 +63,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"{format_duration(status['elapsed_seconds'])}, ETA "
         f"{format_duration(status['eta_seconds'])}"
     )
+    if status.get("process") == "gone":
+        print(f"  its process is gone (killed or crashed): {status['next']}")
     return EXIT_OK
 
 

@@ -126,3 +126,5 @@ def test_status_of_a_killed_run_says_interrupted_and_how_to_resume(
     status = json.loads(bulkops("status", "k9", "--json", env=env).stdout)
     assert status["phase"] == "interrupted" and status["process"] == "gone"
     assert status["next"] == "bulkops resume k9"
+    text = bulkops("status", "k9", env=env).stdout
+    assert "interrupted" in text and "bulkops resume k9" in text, text
