@@ -388,7 +388,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
     )
     try:
         return _execute(
-            journal, args, conns, (limits, origin), job=None, replan=False, verify_planned=False
+            journal, args, conns, (limits, origin), job=None, replan=False, verify_planned=True
         )[0]
     finally:
         journal.close()

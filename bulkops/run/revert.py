@@ -15,6 +15,8 @@ Dependencies reverse too: if B depended on A, the revert of A waits for the reve
 Reverting twice is a no-op: an operation whose revert is DONE (or SKIPPED, already in effect)
 in an earlier revert run of the same run (found in the same state dir, less what a revert of that
 revert undid again) is planned as a ``Skip`` "already reverted by RUN", not as a conflict.
+The revert run also reads each operation's check right before sending it (``verify_planned``),
+so an undo already in effect by other means (put back by hand) is SKIPPED, not a conflict.
 What the state dir knows is also said up front: a revert of an entity that a later run changed
 carries a note in its description (the guard still decides at send time).
 """

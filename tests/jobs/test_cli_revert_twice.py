@@ -118,3 +118,24 @@ def test_revert_dry_run_lists_unarchive_and_re_enable_with_known_values(emulator
     assert revert(emulator, state, "arch", "--yes", "--run-id", "arch-undo").returncode == 0
     twice = revert(emulator, state, "arch", "--yes")
     assert twice.returncode == 0 and planned(twice.stderr) == 0, twice.stderr
+
+
+def test_a_revert_already_in_effect_is_skipped_not_a_conflict(emulator, tmp_path: Path) -> None:
+    # someone put a1's description back by hand (another machine: another state dir)
+    state = tmp_path / "state"
+    _patched(emulator, state)
+    by_hand = run_job(
+        emulator, tmp_path / "elsewhere", "patch", "--kind", "gates", "--where", "name~a1",
+        "--set", "description=one", "--yes",
+    )  # fmt: skip
+    assert by_hand.returncode == 0, by_hand.stderr
+    emulator.reset_counters()
+    done = revert(emulator, state, "rt1", "--yes", "--run-id", "rt1-undo")
+    assert done.returncode == 0 and "FAILED" not in done.stderr, done.stderr
+    assert sent(emulator) == Counter({"PATCH /gates/a2": 1})
+    gates = entities(emulator, "gates")
+    assert (gates["a1"]["description"], gates["a2"]["description"]) == ("one", "two")
+    rows = [json.loads(line) for line in bulkops(
+        "report", "rt1-undo", env=cli_env(emulator, state)
+    ).stdout.splitlines()]  # fmt: skip
+    assert sorted(row["status"] for row in rows) == ["DONE", "SKIPPED"], rows
