@@ -64,9 +64,13 @@ def plan_revert(original: Journal, *, force: bool = False) -> Iterator[Any]:
             memo[key] = tuple(dict.fromkeys(found))
         return memo[key]
 
+    by_key = {rec.op.key: rec for rec in records}
     for rec in records:
         entry = entries[rec.op.key]
         if isinstance(entry, Skip):
+            creator = _created_by(rec, by_key)
+            if creator is not None:
+                entry = Skip(rec.op.key, f"undone by the revert of {creator}, which deletes it")
             yield entry
             continue
         operation, guard = entry
@@ -86,6 +90,38 @@ def plan_revert(original: Journal, *, force: bool = False) -> Iterator[Any]:
         yield operation, (None if force else guard)
         if restore is not None:
             yield restore, None
+
+
+def _created_by(rec: OpRecord, by_key: dict[str, OpRecord]) -> str | None:
+    """The DONE create (with an undo) that ``rec`` waited for, directly or through others.
+
+    An operation without an undo that only edited what this run created (the IDs of a segment
+    the run created, the rules of a gate it created) needs no revert of its own: deleting the
+    entity takes the edit with it.
+    """
+    seen: set[str] = set()
+    waiting = list(rec.op.depends_on)
+    while waiting:
+        key = waiting.pop()
+        if key in seen or key not in by_key:
+            continue
+        seen.add(key)
+        op = by_key[key].op
+        if op.creates and op.undo is not None and _inside(rec.op, op):
+            return key
+        waiting.extend(op.depends_on)
+    return None
+
+
+def _inside(edit: Operation, create: Operation) -> bool:
+    """Whether ``edit`` changes the entity ``create`` made (``/segments/s/id_list`` in ``/segments/s``)."""
+    if create.check is None or edit.project != create.project:
+        return False
+    entity = create.check.path.rstrip("/")
+    return any(
+        path == entity or path.startswith(entity + "/")
+        for path in (edit.path, edit.check.path if edit.check else "")
+    )
 
 
 def _revert_one(rec: OpRecord, depends: tuple[str, ...]) -> tuple[Operation, Any] | Skip:

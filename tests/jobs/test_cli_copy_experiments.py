@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from collections import Counter
 from pathlib import Path
@@ -348,6 +349,12 @@ def test_revert_of_a_fresh_copy_deletes_the_segments_with_their_ids(
         "DELETE /experiments/checkout_a": 1,
         "DELETE /experiments/checkout_b": 1,
     }
+    report = bulkops("report", run_id(undone.stderr), env=cli_env(emulator, state, **TARGET_ENV))
+    fills = [row for row in map(json.loads, report.stdout.splitlines()) if ":ids:" in row["key"]]
+    assert fills and all(
+        row["status"] == "SKIPPED" and "undone by the revert of target:segments:" in row["message"]
+        for row in fills
+    ), fills
 
 
 def _passes_gate(gate_id: str) -> dict:
