@@ -24,9 +24,11 @@ COMMAND_MODULES = ("demo", "emulator", "runs", "reports", "prune")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_FATAL = 0, 1, 2, 3, 4
 
 
-def fail(code: int, message: str) -> int:
-    """Print ``bulkops: message`` on stderr and return ``code`` (a handler's exit code)."""
-    print(f"bulkops: {message}", file=sys.stderr)
+def fail(code: int, message: str, *, log_json: bool = False) -> int:
+    """Say ``bulkops: message`` on stderr (a JSON ``error`` event with ``log_json``); return ``code``."""
+    from bulkops.cli.runlog import emit
+
+    emit(log_json, "error", {"message": message, "exit_code": code}, f"bulkops: {message}")
     return code
 
 

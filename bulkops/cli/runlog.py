@@ -16,10 +16,11 @@ from typing import Any, NoReturn
 
 import orjson
 
-__all__ = ["DEBUG_ENV", "JobParser", "announcer", "debugging", "emit", "fail", "wants_json"]
+from bulkops.cli import EXIT_USAGE
+
+__all__ = ["DEBUG_ENV", "JobParser", "announcer", "debugging", "emit", "wants_json"]
 
 DEBUG_ENV = "BULKOPS_DEBUG"
-EXIT_USAGE = 2
 
 
 class JobParser(argparse.ArgumentParser):
@@ -39,12 +40,6 @@ def wants_json(argv: Sequence[str]) -> bool:
     argv = list(argv)
     pairs = zip(argv, [*argv[1:], ""], strict=False)
     return "--log-format=json" in argv or any(a == "--log-format" and b == "json" for a, b in pairs)
-
-
-def fail(log_json: bool, code: int, message: str) -> int:
-    """Say ``bulkops: message`` (a JSON ``error`` event in JSON mode); return ``code``."""
-    emit(log_json, "error", {"message": message, "exit_code": code}, f"bulkops: {message}")
-    return code
 
 
 def debugging() -> bool:

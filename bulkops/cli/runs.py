@@ -27,9 +27,10 @@ from bulkops.cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    fail,
     options,
 )
-from bulkops.cli.runlog import JobParser, announcer, debugging, emit, fail, wants_json
+from bulkops.cli.runlog import JobParser, announcer, debugging, emit, wants_json
 from bulkops.run.confirm import preview_lines
 from bulkops.run.job import Job, JobConfigError
 from bulkops.run.journal import Journal, JournalError
@@ -107,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         job_cls = load_job_class(args.job)
     except JobConfigError as exc:
-        return fail(log_json, EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc), log_json=log_json)
     parser = _job_parser(job_cls, args.job, log_json)
     ns = parser.parse_args(args.job_args)
     common = {
@@ -141,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         state = StateDir(options.state_dir(ns))
         journal, lock = state.create(run_id, meta)
     except (ConfigError, JobConfigError, JournalError, TypeError) as exc:
-        return fail(log_json, EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc), log_json=log_json)
     discard = False
     try:
         code, discard = _execute(journal, ns, conns, (limits, origin), job=job, fresh=True)
@@ -259,7 +260,7 @@ def _finish(outcome: Outcome, run_id: str, log_json: bool, dry_run: bool) -> int
     if outcome.error is not None and debugging():
         traceback.print_exception(outcome.error, file=sys.stderr)
     if outcome.message and outcome.exit_code in (EXIT_USAGE, EXIT_FATAL):
-        fail(log_json, outcome.exit_code, outcome.message)
+        fail(outcome.exit_code, outcome.message, log_json=log_json)
     result = outcome.result
     if result is not None:
         counts = {k: v for k, v in result.counts.items() if v}
@@ -300,7 +301,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         run_id = args.run_id or state.latest(unfinished=True)
         journal, lock = state.open_locked(run_id)
     except (ConfigError, JournalError) as exc:
-        return fail(log_json, EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc), log_json=log_json)
     try:
         meta = journal.meta()
         if meta.get("phase") == "complete":
@@ -319,7 +320,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         emit(log_json, "resume", {"run_id": run_id}, f"resuming run {run_id}")
         return _execute(journal, args, conns, (limits, origin), job=job, replan=replan)[0]
     except (ConfigError, JobConfigError) as exc:
-        return fail(log_json, EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc), log_json=log_json)
     finally:
         journal.close()
         lock.release()
@@ -345,7 +346,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
     try:
         original, original_lock = state.open_locked(args.run_id)
     except (ConfigError, JournalError) as exc:
-        return fail(log_json, EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc), log_json=log_json)
     try:
         meta = original.meta()
         conns = options.connection_settings(args, meta["connections"], meta["connections"])
@@ -354,7 +355,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
         )
         run_id = check_run_id(args.new_run_id or new_run_id(f"revert-{args.run_id}"))
     except (ConfigError, JournalError) as exc:
-        return fail(log_json, EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc), log_json=log_json)
     finally:
         original.close()
         original_lock.release()
@@ -373,13 +374,13 @@ def cmd_revert(args: argparse.Namespace) -> int:
             },
         )
     except (ConfigError, JournalError) as exc:
-        return fail(log_json, EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc), log_json=log_json)
     try:
         _plan_revert_into(journal, state, journal.meta()["job_options"])
     except (ConfigError, JournalError) as exc:
         journal.close()
         lock.release()
-        return fail(log_json, EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc), log_json=log_json)
     emit(
         log_json,
         "run",
