@@ -5,9 +5,10 @@ The job API is ``bulkops.run.job``; nothing here touches HTTP, SQLite or the ter
 Jobs: ``attach_holdout``, ``overrides``, ``archive_stale_gates``, ``patch``,
 ``copy_experiments`` (run as ``bulkops run attach-holdout ...``). Shared pieces, not jobs:
 ``selection`` (the ``--where`` grammar), ``kinds`` (resource catalog facts), ``id_lists``
-(``a,b`` / ``@file`` ID lists), ``references`` (rule-condition references), and for
-``copy_experiments``: ``experiment_copy`` (one experiment's dependency-ordered copy) and
-``segment_ids`` (reading and copying the IDs of ID-list segments).
+(``a,b`` / ``@file`` ID lists), ``references`` (rule-condition references),
+``override_fields`` (where override IDs live, for ``overrides``), and for ``copy_experiments``:
+``experiment_copy`` (one experiment's dependency-ordered copy), ``copy_state`` (what the plan
+knows across experiments) and ``segment_ids`` (reading and copying the IDs of ID-list segments).
 """
 
 __all__ = ["BUILTIN_JOBS"]

@@ -21,7 +21,8 @@ import argparse
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import Any
 
-from bulkops.jobs.experiment_copy import TARGET, CopyState, ExperimentCopy, MissingSource
+from bulkops.jobs.copy_state import TARGET, CopyState, MissingSource
+from bulkops.jobs.experiment_copy import ExperimentCopy
 from bulkops.jobs.kinds import kind_facts
 from bulkops.jobs.selection import Selection, selection_for
 

@@ -22,15 +22,15 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from bulkops.jobs.id_lists import parse_id_list
 from bulkops.jobs.kinds import is_not_found, kind_facts
+from bulkops.jobs.override_fields import IdChange, done_check, entry_where, group_entry, list_at
 from bulkops.jobs.selection import Selection, selection_for
 
 from bulkops.run.job import (
-    Check,
     Item,
     Job,
     JobConfigError,
@@ -62,15 +62,6 @@ _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 #: of an experiment group's ``ids``); larger additions are split into several union PATCHes.
 MAX_IDS_PER_REQUEST = {"experiments": 1000}
 DEFAULT_MAX_IDS = 2000
-
-
-@dataclass(frozen=True)
-class _Change:
-    """What one entity's override list needs: IDs to add and to remove."""
-
-    field: str
-    add: tuple[str, ...]
-    remove: tuple[str, ...]
 
 
 class Overrides(Job):
@@ -231,11 +222,11 @@ class Overrides(Job):
             for part, chunk in enumerate(self._chunks(changes), start=1):
                 yield self._operation(item, path, current, chunk, part=part)
 
-    def _too_long(self, current: dict[str, Any], changes: list[_Change]) -> str | None:
+    def _too_long(self, current: dict[str, Any], changes: list[IdChange]) -> str | None:
         """Why an update (POST of whole lists) cannot be sent, if a list exceeds the limit."""
         limit = MAX_IDS_PER_REQUEST.get(self.kind, DEFAULT_MAX_IDS)
         for change in changes:
-            size = len(_list_at(current, change.field)) + len(change.add) - len(change.remove)
+            size = len(list_at(current, change.field)) + len(change.add) - len(change.remove)
             if size > limit and not change.field.startswith("environmentOverrides"):
                 return (
                     f"{change.field} would hold {size} IDs: one update takes at most "
@@ -243,24 +234,24 @@ class Overrides(Job):
                 )
         return None
 
-    def _chunks(self, changes: list[_Change]) -> list[list[_Change]]:
+    def _chunks(self, changes: list[IdChange]) -> list[list[IdChange]]:
         """Additions split so that no request holds more IDs in one list than the API takes."""
         limit = MAX_IDS_PER_REQUEST.get(self.kind, DEFAULT_MAX_IDS)
         longest = max(len(c.add) for c in changes)
         return [
             [
-                _Change(c.field, c.add[start : start + limit], ())
+                IdChange(c.field, c.add[start : start + limit], ())
                 for c in changes
                 if c.add[start : start + limit]
             ]
             for start in range(0, longest, limit)
         ]
 
-    def _changes(self, current: dict[str, Any]) -> list[_Change]:
+    def _changes(self, current: dict[str, Any]) -> list[IdChange]:
         ids = self.ids()
         if self.kind == "experiments":
             group, environment = str(self.options["group"]), self.options.get("environment")
-            entry = _group_entry(current.get("userIDOverrides"), group, environment)
+            entry = group_entry(current.get("userIDOverrides"), group, environment)
             field = f"userIDOverrides[groupID={group},environment={environment or ''}].ids"
             return [
                 self._change(field, entry.get("ids"), ids["add_passing"], ids["remove_passing"])
@@ -270,7 +261,7 @@ class Overrides(Job):
             fields = ("passingUserIDs", "failingUserIDs")
             lists = [current.get(f) for f in fields]
         else:
-            entry = _entry(current.get("environmentOverrides"), "environment", environment)
+            entry = entry_where(current.get("environmentOverrides"), "environment", environment)
             prefix = f"environmentOverrides[environment={environment}]."
             fields = (prefix + "passingIDs", prefix + "failingIDs")
             lists = [entry.get("passingIDs"), entry.get("failingIDs")]
@@ -281,11 +272,11 @@ class Overrides(Job):
 
     def _change(
         self, field: str, current: Any, add: Sequence[str], remove: Sequence[str]
-    ) -> _Change:
+    ) -> IdChange:
         present = list(current or ())
         if self.options.get("replace"):
             remove = [x for x in present if x not in set(add)]
-        return _Change(
+        return IdChange(
             field,
             tuple(x for x in add if x not in present),
             tuple(x for x in remove if x in present),
@@ -296,7 +287,7 @@ class Overrides(Job):
         item: Item,
         path: str,
         current: dict[str, Any],
-        changes: list[_Change],
+        changes: list[IdChange],
         *,
         part: int = 1,
     ) -> Operation:
@@ -307,7 +298,10 @@ class Overrides(Job):
         edits = tuple(ListEdit(c.field, add=c.add, remove=c.remove) for c in changes)
         inverse = tuple(ListEdit(c.field, add=c.remove, remove=c.add) for c in changes)
         send_fields = self._send_fields(current)
-        done, undone = _check(path, changes, forward=True), _check(path, changes, forward=False)
+        done, undone = (
+            done_check(path, changes, forward=True),
+            done_check(path, changes, forward=False),
+        )
         key = f"{item.kind}:{item.id}:overrides" + (f":{part}" if part > 1 else "")
         undo = Operation(
             key=f"{key}:undo",
@@ -338,7 +332,7 @@ class Overrides(Job):
         present = tuple(f for f in ID_FIELDS if f in current)
         return present or ("passingUserIDs", "failingUserIDs", "environmentOverrides")
 
-    def _union_body(self, item: Item, changes: list[_Change]) -> dict[str, Any]:
+    def _union_body(self, item: Item, changes: list[IdChange]) -> dict[str, Any]:
         environment = self.options.get("environment")
         if self.kind == "experiments":
             entry = {"groupID": self.options["group"], "ids": list(changes[0].add)}
@@ -364,73 +358,3 @@ class Overrides(Job):
                 }
             ]
         }
-
-
-def _entry(entries: Any, key: str, value: Any) -> dict[str, Any]:
-    for entry in entries or ():
-        if isinstance(entry, dict) and str(entry.get(key)) == str(value):
-            return entry
-    return {}
-
-
-def _list_at(document: dict[str, Any], field: str) -> list[Any]:
-    """The list a ``ListEdit`` field names in ``document`` (``[]`` when absent)."""
-    if "[" not in field:
-        return list(document.get(field) or ())
-    head, _, leaf = field.partition("].")
-    name, _, selector = head.partition("[")
-    pairs = [pair.partition("=") for pair in selector.split(",")]
-    for entry in document.get(name) or ():
-        if isinstance(entry, dict) and all(
-            (entry.get(key) in (None, "")) if not value else str(entry.get(key)) == value
-            for key, _, value in pairs
-        ):
-            return list(entry.get(leaf) or ())
-    return []
-
-
-def _group_entry(entries: Any, group: str, environment: Any) -> dict[str, Any]:
-    """An experiment's ``userIDOverrides`` entry of ``group`` in ``environment`` (None: global)."""
-    for entry in entries or ():
-        if (
-            isinstance(entry, dict)
-            and str(entry.get("groupID")) == group
-            and (entry.get("environment") or None) == (environment or None)
-        ):
-            return entry
-    return {}
-
-
-def _nested(field: str, values: list[str]) -> dict[str, Any]:
-    """``environmentOverrides[environment=staging].passingIDs`` -> the Check document.
-
-    Keys selected by an empty value (``environment=``: none) are left out of the document.
-    """
-    if "[" not in field:
-        return {field: values}
-    head, _, leaf = field.partition("].")
-    name, _, selector = head.partition("[")
-    pairs = (pair.partition("=") for pair in selector.split(","))
-    return {name: [{**{key: value for key, _, value in pairs if value}, leaf: values}]}
-
-
-def _check(path: str, changes: list[_Change], *, forward: bool) -> Check:
-    contains: dict[str, Any] = {}
-    excludes: dict[str, Any] = {}
-    for change in changes:
-        added, removed = (change.add, change.remove) if forward else (change.remove, change.add)
-        for doc, values in ((contains, added), (excludes, removed)):
-            if not values:
-                continue
-            if "[" in change.field:  # one entry per ID: excludes must fail on any one present
-                entries = (
-                    [_nested(change.field, [v]) for v in values]
-                    if doc is excludes
-                    else [_nested(change.field, list(values))]
-                )
-                for entry in entries:
-                    for name, element in entry.items():
-                        doc.setdefault(name, []).extend(element)
-            else:
-                doc.setdefault(change.field, []).extend(values)
-    return Check(path, contains=contains or None, excludes=excludes or None)
