@@ -379,15 +379,7 @@ def test_gates_in_a_reference_cycle_are_created_then_given_their_rules(
         }
     }
     emulator.load({"format": "bulkops-snapshot/1", "projects": {"default": source}})
-    first = converges(
-        emulator,
-        tmp_path / "state",
-        "copy-experiments",
-        "--to",
-        "staging",
-        "--target-api-key",
-        TARGET_KEY,
-    )
+    first = converges(emulator, tmp_path / "state", *COPY, env=TARGET_ENV)
     assert planned(first.stderr) == 4, first.stderr  # 2 gate creates, 1 rules PATCH, 1 experiment
     gates = entities(emulator, "gates", "target")
     for name, other in (("loop_a", "loop_b"), ("loop_b", "loop_a")):
@@ -404,14 +396,6 @@ def test_a_stale_gate_is_created_as_temporary(emulator, tmp_path: Path) -> None:
         }
     }
     emulator.load({"format": "bulkops-snapshot/1", "projects": {"default": source}})
-    converges(
-        emulator,
-        tmp_path / "state",
-        "copy-experiments",
-        "--to",
-        "staging",
-        "--target-api-key",
-        TARGET_KEY,
-    )
+    converges(emulator, tmp_path / "state", *COPY, env=TARGET_ENV)
     assert entities(emulator, "gates", "target")["old_gate"]["type"] == "TEMPORARY"
     assert "checkout_old" in entities(emulator, "experiments", "target")
