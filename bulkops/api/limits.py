@@ -17,6 +17,8 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 
+from bulkops.errors import MutationLimitError
+
 __all__ = [
     "DEFAULT_MUTATION_LIMITS",
     "MUTATION_LIMITS_ENV",
@@ -40,20 +42,6 @@ MUTATION_LIMITS_ENV = "BULKOPS_MUTATION_LIMITS"
 _UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?|\.\d+)?\s*([a-z]+)?\s*$", re.IGNORECASE)
 _EXAMPLE = "write it as COUNT/SPAN with a unit, e.g. 100/10s, 900/15m, 5/500ms or 1000/1h"
-
-
-def _error_base() -> type[Exception]:
-    # Prefer the package's ConfigError (so CLI users get exit code 2) when the errors module
-    # is there; this module must stay importable on its own.
-    try:
-        from bulkops.api.errors import ConfigError
-    except ImportError:
-        return Exception
-    return ConfigError
-
-
-class MutationLimitError(_error_base(), ValueError):  # type: ignore[misc]
-    """A mutation limit setting is malformed; the message says which and how to write it."""
 
 
 def parse_mutation_limit(text: str) -> MutationLimit:

@@ -47,6 +47,7 @@ from bulkops.run.runner import PlanSummary
 from bulkops.run.sendgate import StoppableBudget
 from bulkops.run.session import Outcome, drive
 from bulkops.run.statedir import StateDir, check_run_id, new_run_id
+from bulkops.run.states import OpStatus
 
 __all__ = ["register"]
 
@@ -282,7 +283,7 @@ def _finish(outcome: Outcome, run_id: str, log_json: bool, dry_run: bool) -> int
     elif (
         outcome.exit_code == EXIT_FAILED
         and result is not None
-        and result.counts.get("FAILED_TEMP", 0) + result.counts.get("IN_FLIGHT", 0)
+        and result.counts.get(OpStatus.FAILED_TEMP, 0) + result.counts.get(OpStatus.IN_FLIGHT, 0)
     ):
         hint = f"retry what failed temporarily: bulkops resume {run_id}"
         emit(log_json, "hint", {"message": hint, "run_id": run_id}, hint)

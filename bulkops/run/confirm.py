@@ -7,17 +7,17 @@ from typing import Any
 
 from bulkops.run.journal import Journal
 from bulkops.run.planview import iter_plan_changes
+from bulkops.run.states import PENDING_STATUSES
 
 __all__ = ["PREVIEW_CHANGES", "preview_lines"]
 
 #: Changes listed above the prompt before "... and N more".
 PREVIEW_CHANGES = 20
-_PENDING = ("PLANNED", "IN_FLIGHT", "FAILED_TEMP")
 
 
 def preview_lines(journal: Journal, limit: int = PREVIEW_CHANGES) -> Iterator[str]:
     """Lines describing the first ``limit`` changes still to send, then "... and N more"."""
-    pending = {rec.op.key for batch in journal.iter_operations(_PENDING) for rec in batch}
+    pending = {rec.op.key for batch in journal.iter_operations(PENDING_STATUSES) for rec in batch}
     shown = more = 0
     for row in iter_plan_changes(journal):
         if row.get("key") not in pending:

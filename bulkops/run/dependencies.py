@@ -12,11 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 
 from bulkops.run.job import Operation
-from bulkops.run.journal import FINAL_STATUSES, OpRecord
+from bulkops.run.journal import OpRecord
+from bulkops.run.states import FINAL_STATUSES, OpStatus
 
 __all__ = ["DependencyTracker"]
 
-Failure = tuple[str, str]
+Failure = tuple[OpStatus, str]
 
 
 class DependencyTracker:
@@ -47,13 +48,15 @@ class DependencyTracker:
         for dep in op.depends_on:
             status = self.status.get(dep)
             if status is None:
-                return "FAILED_PERM", f"depends on {dep}, which is not in the plan"
-            if status not in ("DONE", "SKIPPED"):
-                final = "FAILED_PERM" if status == "FAILED_PERM" else "FAILED_TEMP"
+                return OpStatus.FAILED_PERM, f"depends on {dep}, which is not in the plan"
+            if status not in (OpStatus.DONE, OpStatus.SKIPPED):
+                final = (
+                    OpStatus.FAILED_PERM if status == OpStatus.FAILED_PERM else OpStatus.FAILED_TEMP
+                )
                 return final, f"dependency {dep} failed ({status})"
         return None
 
-    def complete(self, key: str, status: str) -> Iterator[tuple[OpRecord, Failure | None]]:
+    def complete(self, key: str, status: OpStatus) -> Iterator[tuple[OpRecord, Failure | None]]:
         """Record ``key``'s outcome; yield the parked operations it releases (and failures)."""
         if key not in self.status:
             return

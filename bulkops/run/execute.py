@@ -19,9 +19,10 @@ from typing import Any
 
 import orjson
 
-from bulkops.api.errors import (
+from bulkops.errors import (
     ApiError,
     AuthError,
+    FatalRunError,
     NotFoundError,
     OutcomeUnknownError,
     ValidationError,
@@ -31,15 +32,12 @@ from bulkops.run.edits import apply_edits, contains, edited_fields, excludes
 from bulkops.run.job import Check, Operation
 from bulkops.run.journal import OpRecord
 from bulkops.run.sendgate import SendStopped, track_sends
+from bulkops.run.states import OpStatus
 from bulkops.run.writer import JournalWriter
 
 __all__ = ["FatalRunError", "OperationExecutor", "check_satisfied", "fingerprint"]
 
 KILL_AFTER_SEND_ENV = "BULKOPS_TEST_KILL_AFTER_SEND"
-
-
-class FatalRunError(Exception):
-    """The run cannot go on (the key was rejected, the journal is broken); stop cleanly."""
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -63,7 +61,7 @@ async def check_satisfied(conn: Connection, check: Check) -> bool:
 
 @dataclass
 class _Outcome:
-    status: str
+    status: OpStatus
     fields: dict[str, Any] = field(default_factory=dict)
     retry: bool = False
 
@@ -93,13 +91,13 @@ class OperationExecutor:
         self._kill_after = int(os.environ.get(KILL_AFTER_SEND_ENV) or 0)
         self._sent = 0
 
-    async def run(self, rec: OpRecord) -> str:
+    async def run(self, rec: OpRecord) -> OpStatus:
         """Execute ``rec`` (retrying what may be retried) and journal its final status."""
         conn = self._connection(rec.op)
-        reconciling = rec.status == "IN_FLIGHT"
+        reconciling = rec.status == OpStatus.IN_FLIGHT
         before = rec.before
         attempt = rec.attempts
-        outcome = _Outcome("FAILED_TEMP")
+        outcome = _Outcome(OpStatus.FAILED_TEMP)
         with track_sends() as tally:
             try:
                 for _ in range(self._attempts):
@@ -107,11 +105,11 @@ class OperationExecutor:
                     try:
                         outcome = await self._attempt(conn, rec, reconciling, before, attempt)
                     except AuthError as exc:
-                        self._record(rec.op.key, _failure("FAILED_TEMP", exc))
+                        self._record(rec.op.key, _failure(OpStatus.FAILED_TEMP, exc))
                         raise FatalRunError(str(exc)) from exc
                     if not outcome.retry:
                         break
-                    reconciling = reconciling or outcome.status == "IN_FLIGHT"
+                    reconciling = reconciling or outcome.status == OpStatus.IN_FLIGHT
                     before = outcome.fields.get("before", before)
             except SendStopped:
                 outcome = _stopped(rec, sent=tally.granted > 0)
@@ -134,22 +132,22 @@ class OperationExecutor:
         try:
             if (
                 self.verify_planned
-                and rec.status == "PLANNED"
+                and rec.status == OpStatus.PLANNED
                 and not op.edits
                 and _verifiable(op)
                 and await check_satisfied(conn, op.check)  # type: ignore[arg-type]
             ):
-                return _Outcome("SKIPPED", {"message": "already in the desired state"})
+                return _Outcome(OpStatus.SKIPPED, {"message": "already in the desired state"})
             if (
                 reconciling
                 and op.check is not None
                 and not op.edits
                 and await check_satisfied(conn, op.check)
             ):
-                return _Outcome("DONE", {"message": "already in the desired state"})
+                return _Outcome(OpStatus.DONE, {"message": "already in the desired state"})
             if rec.guard is not None and not await self._guard_holds(conn, rec.guard):
                 return _Outcome(
-                    "FAILED_PERM", {"error": "conflict", "message": rec.guard["reason"]}
+                    OpStatus.FAILED_PERM, {"error": "conflict", "message": rec.guard["reason"]}
                 )
             body = op.body
             if op.edits:
@@ -157,7 +155,7 @@ class OperationExecutor:
                 entity = await conn.request("GET", path)
                 edited, changed = apply_edits(entity or {}, op.edits)
                 if not changed:
-                    status = "DONE" if reconciling else "SKIPPED"
+                    status = OpStatus.DONE if reconciling else OpStatus.SKIPPED
                     return _Outcome(status, {"message": "already in the desired state"})
                 fields = op.send_fields or edited_fields(op.edits)
                 body = {name: edited.get(name) for name in fields}
@@ -165,11 +163,11 @@ class OperationExecutor:
                     before = {name: copy.deepcopy(entity.get(name)) for name in fields}
             elif op.check is not None and op.creates and not reconciling:
                 if await check_satisfied(conn, op.check):
-                    status = "DONE" if reconciling else "SKIPPED"
+                    status = OpStatus.DONE if reconciling else OpStatus.SKIPPED
                     return _Outcome(status, {"message": "already in the desired state"})
             elif reconciling and op.creates and op.check is None:
                 return _Outcome(
-                    "FAILED_PERM",
+                    OpStatus.FAILED_PERM,
                     {
                         "error": "outcome_unknown",
                         "message": "sent before an interruption and "
@@ -179,10 +177,10 @@ class OperationExecutor:
         except AuthError:
             raise
         except ApiError as exc:
-            return _failure(_classify(exc), exc, retry=_classify(exc) == "FAILED_TEMP")
+            return _failure(_classify(exc), exc, retry=_classify(exc) == OpStatus.FAILED_TEMP)
         await self._writer.update(
             op.key,
-            status="IN_FLIGHT",
+            status=OpStatus.IN_FLIGHT,
             attempts=attempt,
             fingerprint=fingerprint(op.method, op.path, body),
             sent_body=body,
@@ -196,11 +194,11 @@ class OperationExecutor:
             return await self._after_unknown(conn, op, exc, before)
         except ApiError as exc:
             status = _classify(exc)
-            return _failure(status, exc, retry=status == "FAILED_TEMP", before=before)
+            return _failure(status, exc, retry=status == OpStatus.FAILED_TEMP, before=before)
         self._after_send()
         response_id = data.get("id") if isinstance(data, dict) else None
         return _Outcome(
-            "DONE",
+            OpStatus.DONE,
             {"http_status": 200, "response_id": response_id, "error": None, "message": None},
         )
 
@@ -209,16 +207,20 @@ class OperationExecutor:
     ) -> _Outcome:
         """A non-idempotent request may have been applied: read state before anything else."""
         if op.check is None and not op.edits:
-            return _failure("FAILED_PERM", exc, error="outcome_unknown")
+            return _failure(OpStatus.FAILED_PERM, exc, error="outcome_unknown")
         try:
             applied = op.check is not None and await check_satisfied(conn, op.check)
         except AuthError:
             raise
         except ApiError:
-            return _failure("IN_FLIGHT", exc, retry=True, before=before, error="outcome_unknown")
+            return _failure(
+                OpStatus.IN_FLIGHT, exc, retry=True, before=before, error="outcome_unknown"
+            )
         if applied:
-            return _Outcome("DONE", {"message": "applied (response lost; confirmed by reading)"})
-        return _failure("IN_FLIGHT", exc, retry=True, before=before, error="outcome_unknown")
+            return _Outcome(
+                OpStatus.DONE, {"message": "applied (response lost; confirmed by reading)"}
+            )
+        return _failure(OpStatus.IN_FLIGHT, exc, retry=True, before=before, error="outcome_unknown")
 
     async def _guard_holds(self, conn: Connection, guard: Mapping[str, Any]) -> bool:
         return await check_satisfied(conn, Check(**guard["check"]))
@@ -231,7 +233,7 @@ class OperationExecutor:
 
     def _record(self, key: str, outcome: _Outcome) -> None:
         fields = {"status": outcome.status, **outcome.fields}
-        if outcome.status == "IN_FLIGHT":
+        if outcome.status == OpStatus.IN_FLIGHT:
             # Still unknown after our tries: stays IN_FLIGHT, reconciled on resume.
             fields.pop("before", None)
         self._writer.record(key, **fields)
@@ -249,7 +251,7 @@ def _stopped(rec: OpRecord, *, sent: bool) -> _Outcome:
     """The run stopped before this operation's request got a permit (or after one was sent)."""
     if sent:
         message = "interrupted after a request was sent: its state is read on resume"
-        return _Outcome("IN_FLIGHT", {"message": message})
+        return _Outcome(OpStatus.IN_FLIGHT, {"message": message})
     # Nothing left: the row goes back to what it was before this session took it.
     return _Outcome(
         rec.status,
@@ -257,7 +259,7 @@ def _stopped(rec: OpRecord, *, sent: bool) -> _Outcome:
             "attempts": rec.attempts,
             "before": rec.before,
             "sent_body": rec.sent_body,
-            "fingerprint": None if rec.status == "PLANNED" else rec_fingerprint(rec),
+            "fingerprint": None if rec.status == OpStatus.PLANNED else rec_fingerprint(rec),
         },
     )
 
@@ -269,16 +271,16 @@ def rec_fingerprint(rec: OpRecord) -> str | None:
     return fingerprint(rec.op.method, rec.op.path, rec.sent_body)
 
 
-def _classify(exc: ApiError) -> str:
+def _classify(exc: ApiError) -> OpStatus:
     if isinstance(exc, (ValidationError, NotFoundError)):
-        return "FAILED_PERM"
+        return OpStatus.FAILED_PERM
     if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
-        return "FAILED_PERM"
-    return "FAILED_TEMP"
+        return OpStatus.FAILED_PERM
+    return OpStatus.FAILED_TEMP
 
 
 def _failure(
-    status: str,
+    status: OpStatus,
     exc: ApiError,
     *,
     retry: bool = False,

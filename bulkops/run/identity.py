@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bulkops.api.errors import ApiError, ConfigError, NotFoundError
+from bulkops.errors import ApiError, NotFoundError, ProjectMismatchError
 from bulkops.run.context import Connection
 
 __all__ = ["META_KEY", "ProjectMismatchError", "check_project_ids", "read_project_ids"]
@@ -21,14 +21,6 @@ log = logging.getLogger("bulkops.run")
 
 META_KEY = "project_ids"
 _NO_ENDPOINT = frozenset({404, 405, 501})
-
-
-class ProjectMismatchError(ConfigError):
-    """The key given now belongs to another project than the one the run was planned against."""
-
-    def __init__(self, message: str, connection: str) -> None:
-        super().__init__(message)
-        self.connection = connection
 
 
 async def read_project_id(conn: Connection) -> str | None:

@@ -20,6 +20,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from bulkops.errors import JobConfigError
+
 __all__ = [
     "Check",
     "Item",
@@ -33,13 +35,6 @@ __all__ = [
 ]
 
 SOURCE = "source"
-
-
-class JobConfigError(ValueError):
-    """A job's parameters are wrong (unknown holdout, malformed --where, ...): nothing was sent.
-
-    The CLI turns it into exit code 2 with the message, which must name the problem.
-    """
 
 
 @dataclass(frozen=True)

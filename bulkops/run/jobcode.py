@@ -14,17 +14,12 @@ import traceback
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from bulkops.api.errors import BulkopsError
-from bulkops.run.errors import JournalError
-from bulkops.run.job import Job, JobConfigError, Operation, Skip
+from bulkops.errors import BulkopsError, JobCodeError, JobConfigError
+from bulkops.run.job import Job, Operation, Skip
 
 __all__ = ["JobCodeError", "guard_job_code", "unique_keys"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
-
-
-class JobCodeError(JobConfigError):
-    """The job's own code raised while preparing, listing or planning; nothing was sent."""
 
 
 def job_label(job: Job) -> str:
@@ -37,7 +32,7 @@ def guard_job_code(job: Job, doing: str) -> Iterator[None]:
     """Turn an unexpected exception from the job's code inside the block into JobCodeError."""
     try:
         yield
-    except (BulkopsError, JobConfigError, JournalError):
+    except BulkopsError:
         raise
     except Exception as exc:
         where = _where(job, exc)

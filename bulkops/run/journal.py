@@ -28,9 +28,10 @@ from typing import Any
 
 import orjson
 
-from bulkops.run.errors import JournalError
+from bulkops.errors import JournalError
 from bulkops.run.job import Item, Operation, Skip
 from bulkops.run.schema import SCHEMA, Transaction
+from bulkops.run.states import FINAL_STATUSES, PENDING_STATUSES, OpStatus
 
 __all__ = [
     "FINAL_STATUSES",
@@ -45,9 +46,7 @@ __all__ = [
 
 FORMAT = "bulkops-journal"
 VERSION = 1
-STATUSES = ("PLANNED", "IN_FLIGHT", "DONE", "SKIPPED", "FAILED_TEMP", "FAILED_PERM", "BLOCKED")
-#: Statuses that resume never touches again.
-FINAL_STATUSES = frozenset({"DONE", "SKIPPED", "FAILED_PERM"})
+STATUSES = tuple(OpStatus)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -70,7 +69,7 @@ class OpRecord:
 
     seq: int
     op: Operation
-    status: str
+    status: OpStatus
     attempts: int = 0
     before: Any = None
     sent_body: Any = None
@@ -251,7 +250,7 @@ class Journal:
         for name in ("before", "sent_body"):
             if name in values:
                 values[name] = _dumps(values[name])
-        if values.get("status") in ("DONE", "SKIPPED"):
+        if values.get("status") in (OpStatus.DONE, OpStatus.SKIPPED):
             self._done_order += 1
             values["done_order"] = self._done_order
         values["updated_at"] = time.time()
@@ -341,10 +340,12 @@ class Journal:
 
     def remaining_by_project(self) -> dict[str, int]:
         """Operations still to send (PLANNED, IN_FLIGHT, FAILED_TEMP) per connection."""
+        marks = ",".join("?" * len(PENDING_STATUSES))
         return dict(
             self._conn.execute(
-                "SELECT project, COUNT(*) FROM operations WHERE status IN "
-                "('PLANNED', 'IN_FLIGHT', 'FAILED_TEMP') GROUP BY project"
+                f"SELECT project, COUNT(*) FROM operations WHERE status IN ({marks}) "
+                "GROUP BY project",
+                PENDING_STATUSES,
             )
         )
 
@@ -363,12 +364,12 @@ class Journal:
 
     def counts(self) -> dict[str, int]:
         """Operations by status, plus BLOCKED skips."""
-        counts: Counter[str] = Counter({s: 0 for s in STATUSES})
+        counts: Counter[str] = Counter({s.value: 0 for s in STATUSES})
         for status, n in self._conn.execute(
             "SELECT status, COUNT(*) FROM operations GROUP BY status"
         ):
             counts[status] = n
-        counts["BLOCKED"] = self._conn.execute(
+        counts[OpStatus.BLOCKED.value] = self._conn.execute(
             "SELECT COUNT(*) FROM skips WHERE blocked = 1"
         ).fetchone()[0]
         return dict(counts)
@@ -404,7 +405,7 @@ def _record(row: tuple[Any, ...]) -> OpRecord:
     return OpRecord(
         seq,
         Operation.from_dict(_loads(op)),
-        status,
+        OpStatus(status),
         attempts,
         _loads(before),
         _loads(sent),

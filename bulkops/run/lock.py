@@ -10,13 +10,9 @@ import fcntl
 import os
 from pathlib import Path
 
-from bulkops.run.errors import JournalError
+from bulkops.errors import JournalInUseError
 
 __all__ = ["JournalInUseError", "JournalLock"]
-
-
-class JournalInUseError(JournalError):
-    """Another process holds the run (a second ``run``/``resume`` on the same run id)."""
 
 
 class JournalLock:

@@ -20,6 +20,7 @@ import orjson
 
 from bulkops.run.journal import Journal, OpRecord
 from bulkops.run.runner import PlanSummary
+from bulkops.run.states import OpStatus
 
 __all__ = [
     "format_duration",
@@ -167,7 +168,7 @@ def describe_operation(rec: OpRecord) -> str:
     """``archive stale gate g1 (status In Progress → Archived)`` style."""
     op = rec.op
     label = op.description.split(": ", 1)[0] if op.description else f"{op.method} {op.path}"
-    status = "" if rec.status == "PLANNED" else f" [{rec.status}]"
+    status = "" if rec.status == OpStatus.PLANNED else f" [{rec.status}]"
     if op.creates or op.method == "DELETE" or not (op.edits or isinstance(op.body, dict)):
         return f"{label} ({op.method} {op.path}){status}"
     changes = []

@@ -17,12 +17,13 @@ import orjson
 
 from bulkops.run.planview import format_duration
 from bulkops.run.runner import Runner, RunnerStatistics
+from bulkops.run.states import OpStatus
 
 __all__ = ["ProgressPrinter"]
 
-_DONE = ("DONE", "SKIPPED")
-_FAILED = ("FAILED_TEMP", "FAILED_PERM")
-_LEFT = ("PLANNED", "IN_FLIGHT")
+_DONE = (OpStatus.DONE, OpStatus.SKIPPED)
+_FAILED = (OpStatus.FAILED_TEMP, OpStatus.FAILED_PERM)
+_LEFT = (OpStatus.PLANNED, OpStatus.IN_FLIGHT)
 #: Seconds of history the rate is computed over.
 RATE_WINDOW = 30.0
 

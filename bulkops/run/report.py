@@ -16,11 +16,14 @@ import orjson
 
 from bulkops.run.journal import Journal
 from bulkops.run.lock import JournalLock
+from bulkops.run.states import OpStatus
 
 __all__ = ["REPORT_FIELDS", "iter_report_rows", "run_status", "write_report"]
 
 REPORT_FIELDS = ("key", "operation", "description", "status", "http_status", "error", "message")
-FAILED = frozenset({"FAILED_TEMP", "FAILED_PERM", "BLOCKED", "IN_FLIGHT"})
+FAILED = frozenset(
+    {OpStatus.FAILED_TEMP, OpStatus.FAILED_PERM, OpStatus.BLOCKED, OpStatus.IN_FLIGHT}
+)
 
 
 def iter_report_rows(journal: Journal, *, failed_only: bool = False) -> Iterator[dict[str, Any]]:
@@ -45,7 +48,7 @@ def iter_report_rows(journal: Journal, *, failed_only: bool = False) -> Iterator
             "key": item,
             "operation": "",
             "description": "",
-            "status": "BLOCKED" if blocked else "SKIPPED",
+            "status": OpStatus.BLOCKED if blocked else OpStatus.SKIPPED,
             "http_status": None,
             "error": None,
             "message": reason,
@@ -98,7 +101,9 @@ def run_status(journal: Journal, *, eta_seconds: float | None = None) -> dict[st
         "finished_at": meta.get("finished_at"),
         "counts": counts,
         "items": journal.item_count(),
-        "remaining": sum(counts.get(s, 0) for s in ("PLANNED", "IN_FLIGHT", "FAILED_TEMP")),
+        "remaining": sum(
+            counts.get(s, 0) for s in (OpStatus.PLANNED, OpStatus.IN_FLIGHT, OpStatus.FAILED_TEMP)
+        ),
         "rate_limited_events": rate_limited,
         "elapsed_seconds": round(_elapsed(meta, live), 3),
         "eta_seconds": eta_seconds,

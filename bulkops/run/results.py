@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bulkops.run.states import OpStatus
+
 __all__ = ["PlanSummary", "RunResult", "RunnerStatistics"]
 
 
@@ -46,7 +48,7 @@ class RunResult:
     @property
     def failed(self) -> int:
         """Operations left FAILED_TEMP or FAILED_PERM."""
-        return self.counts.get("FAILED_TEMP", 0) + self.counts.get("FAILED_PERM", 0)
+        return self.counts.get(OpStatus.FAILED_TEMP, 0) + self.counts.get(OpStatus.FAILED_PERM, 0)
 
     @property
     def exit_code(self) -> int:
@@ -55,4 +57,4 @@ class RunResult:
             return 4
         if self.interrupted:
             return 3
-        return 1 if self.failed or self.counts.get("IN_FLIGHT", 0) else 0
+        return 1 if self.failed or self.counts.get(OpStatus.IN_FLIGHT, 0) else 0

@@ -28,9 +28,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bulkops.run.errors import JournalError
+from bulkops.errors import JournalError
 from bulkops.run.job import Check, ListEdit, Operation, Skip
 from bulkops.run.journal import Journal, OpRecord
+from bulkops.run.states import OpStatus
 
 __all__ = ["REVERT_PREFIX", "plan_revert"]
 
@@ -306,10 +307,10 @@ def _read(path: Path, what: Any) -> Any:
 def _effective_keys(journal: Journal) -> set[str]:
     """Keys of operations DONE, or SKIPPED because already in effect."""
     keys: set[str] = set()
-    for batch in journal.iter_operations(("DONE", "SKIPPED")):
+    for batch in journal.iter_operations((OpStatus.DONE, OpStatus.SKIPPED)):
         keys.update(rec.op.key for rec in batch)
     return keys
 
 
 def _done_operations(journal: Journal) -> Iterable[Operation]:
-    return [rec.op for batch in journal.iter_operations(("DONE",)) for rec in batch]
+    return [rec.op for batch in journal.iter_operations((OpStatus.DONE,)) for rec in batch]

@@ -33,14 +33,14 @@ from bulkops.run.dependencies import DependencyTracker
 from bulkops.run.execute import FatalRunError, OperationExecutor
 from bulkops.run.job import Item, Job, JobConfigError, Operation, Skip
 from bulkops.run.jobcode import guard_job_code, unique_keys
-from bulkops.run.journal import FINAL_STATUSES, Journal, JournalError, OpRecord
+from bulkops.run.journal import Journal, JournalError, OpRecord
 from bulkops.run.results import PlanSummary, RunnerStatistics, RunResult
 from bulkops.run.sendgate import stop_sending
+from bulkops.run.states import FINAL_STATUSES, PENDING_STATUSES, OpStatus
 from bulkops.run.writer import JournalWriter
 
 __all__ = ["PlanSummary", "RunResult", "Runner", "RunnerStatistics"]
 
-PENDING = ("PLANNED", "IN_FLIGHT", "FAILED_TEMP")
 _BATCH = 500
 
 
@@ -140,11 +140,11 @@ class Runner:
         remaining = await self._call(self.journal.remaining_by_project)
         return PlanSummary(
             items=items,
-            operations=sum(v for k, v in counts.items() if k != "BLOCKED"),
+            operations=sum(v for k, v in counts.items() if k != OpStatus.BLOCKED),
             to_send=sum(remaining.values()),
             already_fine=max(0, items - served),
-            skipped=skips - counts["BLOCKED"],
-            blocked=counts["BLOCKED"],
+            skipped=skips - counts[OpStatus.BLOCKED],
+            blocked=counts[OpStatus.BLOCKED],
             eta_seconds=self._eta(remaining),
         )
 
@@ -229,7 +229,9 @@ class Runner:
         async with send:
             after = 0
             while not self._stop.is_set():
-                page = await self._call(self.journal.operations_page, after, PENDING, _BATCH)
+                page = await self._call(
+                    self.journal.operations_page, after, PENDING_STATUSES, _BATCH
+                )
                 if not page:
                     return
                 after = page[-1].seq
@@ -262,7 +264,7 @@ class Runner:
             await self._run_one(rec)
 
     async def _run_one(self, rec: OpRecord) -> None:
-        status = "IN_FLIGHT"
+        status = OpStatus.IN_FLIGHT
         try:
             status = await self._executor.run(rec)
         except (FatalRunError, JournalError) as exc:
@@ -274,7 +276,7 @@ class Runner:
             self._active -= 1
             self._changed.set()
 
-    async def _completed(self, rec: OpRecord, status: str) -> None:
+    async def _completed(self, rec: OpRecord, status: OpStatus) -> None:
         self._counts[rec.status] -= 1
         self._counts[status] += 1
         if status in FINAL_STATUSES:
@@ -289,7 +291,7 @@ class Runner:
                 self._ready.append(waiting)
         self._changed.set()
 
-    async def _fail_dependent(self, rec: OpRecord, status: str, message: str) -> None:
+    async def _fail_dependent(self, rec: OpRecord, status: OpStatus, message: str) -> None:
         self.writer.record(rec.op.key, status=status, error="dependency", message=message)
         await self._completed(rec, status)
 
@@ -298,7 +300,7 @@ class Runner:
             return
         for rec in self._deps.take_parked():
             message = f"waits on {', '.join(self._deps.unmet(rec.op))}: a dependency cycle"
-            await self._fail_dependent(rec, "FAILED_PERM", message)
+            await self._fail_dependent(rec, OpStatus.FAILED_PERM, message)
 
     async def _watch_rate_limits(self) -> None:
         with self._watch_scope:
@@ -332,7 +334,7 @@ class Runner:
     async def _finish(self) -> RunResult:
         await self._note_rate_limits()
         counts = dict(await self._call(self.journal.counts))
-        left = sum(counts.get(s, 0) for s in PENDING)
+        left = sum(counts.get(s, 0) for s in PENDING_STATUSES)
         interrupted = self._stop.is_set() and not self._fatal and left > 0
         phase = (
             "fatal"
@@ -361,7 +363,7 @@ class Runner:
             until = getattr(stats, "paused_until", None)
             if until is not None and (paused is None or until > paused):
                 paused = until
-        remaining = sum(self._counts.get(s, 0) for s in PENDING)
+        remaining = sum(self._counts.get(s, 0) for s in PENDING_STATUSES)
         return RunnerStatistics(
             counts=dict(self._counts),
             in_flight=self._active,

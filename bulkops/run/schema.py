@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from bulkops.run.errors import JournalError
+from bulkops.errors import JournalError
 
 __all__ = ["SCHEMA", "Transaction"]
 

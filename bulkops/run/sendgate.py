@@ -20,12 +20,9 @@ import anyio
 from bulkops.api.budget import MutationBudget, Permit
 from bulkops.api.clock import Clock
 from bulkops.api.limits import DEFAULT_MUTATION_LIMITS, MutationLimit
+from bulkops.errors import SendStopped
 
 __all__ = ["SendStopped", "SendTally", "StoppableBudget", "stop_sending", "track_sends"]
-
-
-class SendStopped(Exception):
-    """The run is stopping: this mutation was not sent (no permit was granted)."""
 
 
 class SendTally:

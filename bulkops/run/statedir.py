@@ -18,6 +18,7 @@ from typing import Any
 from bulkops.api.errors import ConfigError
 from bulkops.run.journal import Journal, JournalError, journal_path
 from bulkops.run.lock import JournalLock
+from bulkops.run.states import UNFINISHED_PHASES
 
 __all__ = [
     "DEFAULT_STATE_DIR",
@@ -31,7 +32,6 @@ __all__ = [
 ENV_STATE_DIR = "BULKOPS_STATE_DIR"
 DEFAULT_STATE_DIR = ".bulkops"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-UNFINISHED_PHASES = frozenset({"listing", "planned", "running", "interrupted", "incomplete"})
 
 
 def resolve_state_dir(value: str | os.PathLike[str] | None = None) -> Path:

@@ -1,0 +1,221 @@
+"""Everything bulkops raises on purpose, as one tree to catch by meaning.
+
+::
+
+    BulkopsError
+    ├── ConfigError              bad settings or usage; nothing was sent (CLI exit 2)
+    │   ├── JobConfigError       a job's parameters are wrong (unknown holdout, bad --where)
+    │   │   └── JobCodeError     the job's own code raised; names its file and line
+    │   ├── MutationLimitError   a --mutation-limit / BULKOPS_MUTATION_LIMITS is malformed
+    │   ├── ProjectMismatchError a key now belongs to another project than the run's
+    │   └── NotConfirmedError    the plan was not confirmed (no --yes, or answered no)
+    ├── ApiError                 .status .method .path .message .request_id
+    │   ├── AuthError            401/403: the key is wrong, inactive or lacks the permission
+    │   ├── NotFoundError        404
+    │   ├── ValidationError      400, with the server's message
+    │   ├── RateLimitedError     429 after our retries ran out, .retry_after (seconds or None)
+    │   ├── ServerError          5xx after our retries ran out
+    │   ├── BadResponseError     the answer is not the API's JSON (HTML 503 page, cut body)
+    │   ├── TransportError       reset, timeout, DNS, refused
+    │   └── OutcomeUnknownError  a non-idempotent request (POST create, add rule) may or may
+    │                            not have been applied; never re-sent: read state, then decide
+    └── RunError                 the run machinery
+        ├── JournalError         the journal is missing, foreign, corrupt or unwritable
+        │   └── JournalInUseError  another process holds the run
+        ├── FatalRunError        the run cannot go on (key rejected, journal broken): it stops
+        └── SendStopped          the run is stopping: this mutation was not sent (control flow)
+
+Every message says what the user can do next. No message, ``repr`` or log line holds an API
+key: the client scrubs it from anything the server echoes back (a 401 body quotes the key).
+The emulator (``bulkops.emulator``) keeps errors of its own, apart by design: it is a server.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "BadResponseError",
+    "BulkopsError",
+    "ConfigError",
+    "FatalRunError",
+    "JobCodeError",
+    "JobConfigError",
+    "JournalError",
+    "JournalInUseError",
+    "MutationLimitError",
+    "NotConfirmedError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "ProjectMismatchError",
+    "RateLimitedError",
+    "RunError",
+    "SendStopped",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "redact",
+]
+
+REDACTED = "<redacted>"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Return ``text`` with every occurrence of ``secret`` replaced by ``<redacted>``."""
+    if secret and secret in text:
+        return text.replace(secret, REDACTED)
+    return text
+
+
+class BulkopsError(Exception):
+    """Root of every error bulkops raises on purpose."""
+
+
+# -- configuration and usage: nothing was sent ------------------------------------------------
+
+
+class ConfigError(BulkopsError):
+    """The settings or the command line are unusable; nothing was sent to the API."""
+
+
+class JobConfigError(ConfigError):
+    """A job's parameters are wrong (unknown holdout, malformed --where, ...): nothing was sent.
+
+    The CLI turns it into exit code 2 with the message, which must name the problem.
+    """
+
+
+class JobCodeError(JobConfigError):
+    """The job's own code raised while preparing, listing or planning; nothing was sent."""
+
+
+class MutationLimitError(ConfigError, ValueError):
+    """A mutation limit setting is malformed; the message says which and how to write it."""
+
+
+class ProjectMismatchError(ConfigError):
+    """The key given now belongs to another project than the one the run was planned against."""
+
+    def __init__(self, message: str, connection: str) -> None:
+        super().__init__(message)
+        self.connection = connection
+
+
+class NotConfirmedError(ConfigError):
+    """The plan was not confirmed (no ``--yes`` without a terminal, or "no" at the prompt).
+
+    Nothing was sent and the plan is kept: ``bulkops resume RUN_ID`` asks again.
+    """
+
+    def __init__(self, message: str, run_id: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
+# -- the API answered badly, or not at all ----------------------------------------------------
+
+
+class ApiError(BulkopsError):
+    """A request to the Console API failed.
+
+    ``status`` is the HTTP status (None when no response came back), ``method`` and ``path``
+    name the request, ``message`` is the human explanation (the server's own words when it
+    gave some), ``request_id`` the server's request id header when present.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        method: str = "",
+        path: str = "",
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.method = method
+        self.path = path
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, method={self.method!r}, "
+            f"path={self.path!r}, message={self.message!r})"
+        )
+
+
+class AuthError(ApiError):
+    """401/403: the API key was rejected or lacks the permission for this request."""
+
+
+class NotFoundError(ApiError):
+    """404: the entity or endpoint does not exist in this project."""
+
+
+class ValidationError(ApiError):
+    """400: the server refused the request body or parameters; ``message`` is its reason."""
+
+
+class RateLimitedError(ApiError):
+    """429 and our bounded retries ran out. ``retry_after`` is the server's hint in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """5xx from the API, after the retries allowed for this request ran out."""
+
+
+class BadResponseError(ApiError):
+    """The server answered, but not with the API's JSON (an HTML error page, a cut body)."""
+
+
+class TransportError(ApiError):
+    """No usable answer: connection refused or reset, timeout, DNS failure."""
+
+
+class OutcomeUnknownError(ApiError):
+    """A request that is unsafe to repeat may or may not have been applied.
+
+    Raised for a POST (create, add rule, ...) whose connection died after it was sent, or
+    that drew a 5xx. The client never re-sends it; read the current state, then decide.
+    ``cause`` is the underlying :class:`ApiError` (transport, server or bad response).
+    """
+
+    def __init__(self, message: str, *, cause: ApiError | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.cause = cause
+
+
+# -- the run machinery ------------------------------------------------------------------------
+
+
+class RunError(BulkopsError):
+    """The run machinery failed (journal, a fatal stop); the journal stays consistent."""
+
+
+class JournalError(RunError):
+    """The journal file is missing, foreign, corrupt or unwritable; it is never overwritten."""
+
+
+class JournalInUseError(JournalError):
+    """Another process holds the run (a second ``run``/``resume`` on the same run id)."""
+
+
+class FatalRunError(RunError):
+    """The run cannot go on (the key was rejected, the journal is broken); stop cleanly."""
+
+
+class SendStopped(RunError):
+    """The run is stopping: this mutation was not sent (no permit was granted)."""
