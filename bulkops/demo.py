@@ -3,9 +3,10 @@
 :func:`run_demo` starts the emulator in-process on a free loopback port with its rate windows
 scaled by ``time_scale`` (0.5 turns "100 per 10 s" into "100 per 5 s"), loads
 :func:`bulkops.sample_project.sample_project`, and runs the :data:`SCENARIO` steps one after
-the other through the same pieces as ``bulkops run``: a journal in the state dir, the runner
-(``bulkops.run.session.drive``), one :class:`~bulkops.api.MutationBudget` shared by every step
-(the project's budget), and the live progress display. Then it reads the emulator back and
+the other through the same pieces as ``bulkops run``: the run lifecycle
+(``bulkops.run.start_run``: a journal in the state dir, plan, send), one
+:class:`~bulkops.api.MutationBudget` shared by every step (the project's budget), and the live
+progress display. Then it reads the emulator back and
 prints a before → after summary (:func:`summarize`).
 
 The demo never reads ``STATSIG_*`` or ``BULKOPS_*`` settings: it only talks to its own emulator.
@@ -25,13 +26,17 @@ from typing import IO, Any
 import anyio
 
 from bulkops.demo_summary import describe_project, summarize
-from bulkops.run.job import Job
-from bulkops.run.loader import load_job_class
-from bulkops.run.planview import format_duration, format_plan_summary
-from bulkops.run.progress import ProgressPrinter
-from bulkops.run.runner import PlanSummary
-from bulkops.run.session import drive
-from bulkops.run.statedir import StateDir, new_run_id
+from bulkops.run import (
+    ExitCode,
+    Job,
+    ProgressPrinter,
+    RunHooks,
+    RunSettings,
+    StateDir,
+    format_duration,
+    load_job_class,
+    start_run,
+)
 from bulkops.sample_project import DEMO_HOLDOUT, QA_USERS, sample_project
 
 __all__ = [
@@ -103,12 +108,11 @@ def scaled_limits(time_scale: float) -> tuple[tuple[int, float], ...]:
     return tuple((count, span * time_scale) for count, span in _SERVICE_LIMITS)
 
 
-def _job(step: DemoStep) -> tuple[Job, dict[str, Any]]:
+def _job(step: DemoStep) -> Job:
     job_cls = load_job_class(step.job)
     parser = argparse.ArgumentParser(prog=f"bulkops run {step.job}")
     job_cls.add_arguments(parser)
-    options = vars(parser.parse_args(list(step.args)))
-    return job_cls(options), options
+    return job_cls(vars(parser.parse_args(list(step.args))))
 
 
 async def run_scenario(
@@ -122,75 +126,67 @@ async def run_scenario(
     progress_interval: float = 0.5,
 ) -> list[StepResult]:
     """Run ``steps`` against one project, each as a journaled run; stop at the first failure."""
-    from bulkops.api import ConsoleClient, MutationBudget
+    from bulkops.api import MutationBudget
 
     budget = MutationBudget(tuple(limits))
+    settings = RunSettings(
+        state_dir=state_dir,
+        keys={"source": api_key},
+        base_urls={"source": base_url},
+        mutation_limits=tuple(limits),
+        limits_origin="the demo's scaled limits",
+        concurrency=16,
+        yes=True,
+        budgets={"source": budget},
+    )
     results = []
     for number, step in enumerate(steps, 1):
         _say(out, f"\n[{number}/{len(steps)}] {step.title}\n    $ {step.command}")
-        client = ConsoleClient(api_key=api_key, base_url=base_url, budget=budget)
-        result = await _run_step(step, client, state_dir, limits, out, progress_interval)
+        result = await _run_step(step, settings, out, progress_interval)
+        _say(out, f"    budget: {_budget_line(budget.statistics())}")
         results.append(result)
         if result.exit_code != 0:
             break
     return results
 
 
+class _DemoHooks(RunHooks):
+    """The plan and notices, indented under the step's title; live progress."""
+
+    def __init__(self, out: IO[str], interval: float) -> None:
+        self.out = out
+        mode = "bar" if out.isatty() else "text"
+        self.progress = ProgressPrinter(out, mode=mode, interval=interval)
+
+    def event(self, event: str, data: dict[str, Any], text: str) -> None:
+        if event in ("plan", "notice"):
+            _say(self.out, "    " + text.replace("\n", "\n    "))
+
+
 async def _run_step(
-    step: DemoStep,
-    client: Any,
-    state_dir: Path,
-    limits: Sequence[tuple[int, float]],
-    out: IO[str],
-    interval: float,
+    step: DemoStep, settings: RunSettings, out: IO[str], interval: float
 ) -> StepResult:
-    job, options = _job(step)
-    run_id = new_run_id(step.job)
-    meta = {
-        "job": step.job,
-        "job_options": options,
-        "limits": [list(limit) for limit in limits],
-        "connections": {"source": client.base_url},
-        "concurrency": 16,
-        "phase": "listing",
-        "confirmed": True,
-    }
-    state = StateDir(state_dir)
-    journal, lock = await anyio.to_thread.run_sync(state.create, run_id, meta)
-    try:
-        tty = out.isatty()
-        progress = ProgressPrinter(out, mode="bar" if tty else "text", interval=interval)
-
-        async def decide(summary: PlanSummary) -> bool:
-            _say(out, "    " + format_plan_summary(summary).replace("\n", "\n    "))
-            return True
-
-        outcome = await drive(
-            journal,
-            {"source": client},
-            job=job,
-            replan=True,
-            decide=decide,
-            concurrency=16,
-            progress=progress,
-            notify=lambda text: _say(out, f"    {text}"),
-        )
-        result = StepResult(step, run_id, state.journal_path(run_id), outcome.exit_code)
-        if outcome.result is not None:
-            result.counts = {k: v for k, v in outcome.result.counts.items() if v}
-            result.elapsed = outcome.result.elapsed
-        if outcome.message:
-            _say(out, f"    bulkops: {outcome.message}")
-        skips = await anyio.to_thread.run_sync(lambda: list(journal.iter_skips()))
+    job = _job(step)
+    outcome = await start_run(step.job, job, settings, _DemoHooks(out, interval))
+    state = StateDir(Path(str(settings.state_dir)))
+    run_id = str(outcome.run_id)
+    result = StepResult(step, run_id, state.journal_path(run_id), int(outcome.exit_code))
+    if outcome.result is not None:
+        result.counts = {k: v for k, v in outcome.result.counts.items() if v}
+        result.elapsed = outcome.result.elapsed
+    if outcome.message:
+        _say(out, f"    bulkops: {outcome.message}")
+    if outcome.kept:
+        journal = await anyio.to_thread.run_sync(state.open_readonly, run_id)
+        try:
+            skips = await anyio.to_thread.run_sync(lambda: list(journal.iter_skips()))
+        finally:
+            journal.close()
         result.blocked = [(item, reason) for item, reason, blocked in skips if blocked]
         result.skipped = Counter(reason for _, reason, blocked in skips if not blocked)
-        done = ", ".join(f"{v} {k}" for k, v in result.counts.items()) or "nothing to send"
-        _say(out, f"    finished: {done} in {format_duration(result.elapsed)} (run {run_id})")
-        _say(out, f"    budget: {_budget_line(client.budget.statistics())}")
-        return result
-    finally:
-        await anyio.to_thread.run_sync(journal.close)
-        lock.release()
+    done = ", ".join(f"{v} {k}" for k, v in result.counts.items()) or "nothing to send"
+    _say(out, f"    finished: {done} in {format_duration(result.elapsed)} (run {run_id})")
+    return result
 
 
 def _budget_line(stats: Any) -> str:
@@ -270,7 +266,7 @@ def _run_demo(
             _print_try_it(out, emulator.base_url, emulator.api_key(), state_dir)
             (wait or _wait_for_ctrl_c)(emulator)
     failed = [r.exit_code for r in results if r.exit_code]
-    return failed[0] if failed else 0
+    return failed[0] if failed else ExitCode.OK
 
 
 def format_span(seconds: float) -> str:

@@ -8,7 +8,7 @@
   ``responses`` hold the rules the client follows.
 """
 
-from bulkops.api.budget import BudgetStatistics, MutationBudget, Permit
+from bulkops.api.budget import Budget, BudgetStatistics, MutationBudget, Permit
 from bulkops.api.client import ClientStatistics, ConsoleClient
 from bulkops.api.clock import Clock, FakeClock, MonotonicClock
 from bulkops.api.config import DEFAULT_BASE_URL, ClientSettings, Timeouts, resolve_settings
@@ -42,6 +42,7 @@ __all__ = [
     "ApiError",
     "AuthError",
     "BadResponseError",
+    "Budget",
     "BudgetStatistics",
     "BulkopsError",
     "ClientSettings",

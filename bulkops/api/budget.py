@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import anyio
 import anyio.lowlevel
@@ -51,6 +52,7 @@ from bulkops.api.windows import BACKOFF_FACTOR, RECOVERY_STEP, WindowLog
 __all__ = [
     "BACKOFF_FACTOR",
     "RECOVERY_STEP",
+    "Budget",
     "BudgetStatistics",
     "MutationBudget",
     "Permit",
@@ -105,6 +107,28 @@ class BudgetStatistics:
     rate_limited: int
     """How many 429 answers were reported through `pause()`."""
     total_sent: int
+
+
+class Budget(Protocol):
+    """What a client needs of a project's mutation budget.
+
+    ``MutationBudget`` (in process) satisfies it; so does a budget shared between processes,
+    and ``bulkops.run``'s stoppable wrapper. ``acquire()`` returns an opaque permit that is
+    handed back to ``release()``.
+    """
+
+    @property
+    def limits(self) -> tuple[MutationLimit, ...]: ...
+
+    async def acquire(self) -> Any: ...
+
+    def release(self, permit: Any) -> None: ...
+
+    def pause(self, retry_after: float | None) -> None: ...
+
+    def eta(self, n: int) -> float: ...
+
+    def statistics(self) -> BudgetStatistics: ...
 
 
 class _Waiter:

@@ -30,7 +30,7 @@ import aiohttp
 import orjson
 from aiolimiter import AsyncLimiter
 
-from bulkops.api.budget import MutationBudget
+from bulkops.api.budget import Budget, MutationBudget
 from bulkops.api.clock import Clock, MonotonicClock
 from bulkops.api.config import API_VERSION, MutationLimitsLike, Timeouts, resolve_settings
 from bulkops.api.errors import (
@@ -110,7 +110,7 @@ class ConsoleClient:
         base_url: str | None = None,
         mutation_limits: MutationLimitsLike | None = None,
         *,
-        budget: MutationBudget | None = None,
+        budget: Budget | None = None,
         margin: float = 0.0,
         respect_review_settings: bool = False,
         timeout: Timeouts | float | None = None,
@@ -130,7 +130,9 @@ class ConsoleClient:
         self.base_url = settings.base_url
         self._urls = ApiUrls(self.base_url)
         self._clock: Clock = clock if clock is not None else MonotonicClock()
-        self.budget = budget or MutationBudget(settings.mutation_limits, margin=margin, clock=clock)
+        self.budget: Budget = budget or MutationBudget(
+            settings.mutation_limits, margin=margin, clock=clock
+        )
         policy = retry_policy or RetryPolicy()
         if max_retries is not None:
             policy = dataclasses.replace(policy, max_retries=max_retries)

@@ -16,12 +16,11 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 from bulkops import __version__
+from bulkops.run import ExitCode
 
 __all__ = ["build_parser", "main"]
 
 COMMAND_MODULES = ("demo", "emulator", "runs", "reports", "prune")
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_FATAL = 0, 1, 2, 3, 4
 
 
 def fail(code: int, message: str, *, log_json: bool = False) -> int:
@@ -62,12 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def builtin_jobs_help() -> str:
     """The built-in jobs with their one-line help, for ``bulkops run --help``."""
-    from bulkops.jobs import BUILTIN_JOBS
-    from bulkops.run.job import JobConfigError
-    from bulkops.run.loader import load_job_class
+    from bulkops.run import JobConfigError, builtin_job_names, load_job_class
 
     lines = ["built-in jobs (`bulkops run JOB --help` shows a job's options):"]
-    for name in BUILTIN_JOBS:
+    for name in builtin_job_names():
         try:
             summary = load_job_class(name).help
         except (JobConfigError, ImportError) as exc:  # one broken job must not hide the others
@@ -83,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         code = int(handler(args))
         sys.stdout.flush()
@@ -113,7 +110,7 @@ def _reader_left() -> int:
         os.close(devnull)
     except (OSError, ValueError):  # stdout is not a real file (tests): nothing to redirect
         pass
-    return EXIT_OK
+    return ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

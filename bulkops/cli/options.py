@@ -10,55 +10,27 @@
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from bulkops.api.config import (
-    ENV_API_KEY,
-    ENV_API_URL,
-    ENV_MUTATION_LIMITS,
-    resolve_base_url,
-    resolve_mutation_limits,
+from bulkops.run import (
+    DEFAULT_CONCURRENCY,
+    MAX_CONCURRENCY,
+    RunSettings,
+    env_names,
+    key_flag,
+    resolve_state_dir,
 )
-from bulkops.api.errors import ConfigError
-from bulkops.run.statedir import resolve_state_dir
 
 __all__ = [
-    "ConnectionSettings",
     "add_connection_options",
     "add_execution_options",
     "add_state_dir_option",
-    "connection_settings",
-    "env_names",
-    "key_hint",
-    "mutation_limits",
     "parse_concurrency",
+    "run_settings",
+    "state_dir",
 ]
-
-DEFAULT_CONCURRENCY = 16
-MAX_CONCURRENCY = 1000
-
-
-def env_names(project: str) -> tuple[str, str]:
-    """The key and URL environment variables of a connection name."""
-    if project == "source":
-        return ENV_API_KEY, ENV_API_URL
-    upper = project.upper().replace("-", "_")
-    return f"STATSIG_{upper}_CONSOLE_API_KEY", f"STATSIG_{upper}_CONSOLE_API_URL"
-
-
-def _flag(project: str, what: str) -> str:
-    return f"--{what}" if project == "source" else f"--{project}-{what}"
-
-
-def key_hint(project: str) -> str:
-    """Where the key of connection ``project`` comes from, for messages about it."""
-    key_env, _ = env_names(project)
-    where = f"{_flag(project, 'api-key')} or {key_env}"
-    return where if project == "source" else f"the {project} project's key: {where}"
 
 
 def parse_concurrency(value: str) -> int:
@@ -95,8 +67,8 @@ def add_connection_options(
     default = argparse.SUPPRESS if suppress else None
     for project in projects:
         key_env, url_env = env_names(project)
-        key_flags = [_flag(project, "api-key")]
-        url_flags = [_flag(project, "base-url"), _flag(project, "api-url")]
+        key_flags = [key_flag(project, "api-key")]
+        url_flags = [key_flag(project, "base-url"), key_flag(project, "api-url")]
         parser.add_argument(
             *key_flags,
             dest=f"{project}_api_key",
@@ -146,69 +118,20 @@ def add_execution_options(parser: argparse.ArgumentParser, *, suppress: bool = F
     )
 
 
-@dataclass(frozen=True)
-class ConnectionSettings:
-    """A resolved connection: name, base URL and key (the key stays out of ``repr``)."""
-
-    project: str
-    base_url: str
-    api_key: str = field(repr=False)
-
-
-def connection_settings(
-    args: argparse.Namespace,
-    projects: Iterable[str],
-    stored_urls: Mapping[str, str] | None = None,
-) -> dict[str, ConnectionSettings]:
-    """Resolve every connection: flag, else environment (URL: else the one the run stored)."""
-    settings = {}
-    for project in projects:
-        key_env, url_env = env_names(project)
-        key = getattr(args, f"{project}_api_key", None) or os.environ.get(key_env, "").strip()
-        if not key:
-            raise ConfigError(
-                f"no Console API key for the {project} project: pass {_flag(project, 'api-key')} "
-                f"or set {key_env}"
-            )
-        url = getattr(args, f"{project}_base_url", None) or os.environ.get(url_env) or None
-        stored = (stored_urls or {}).get(project)
-        if stored and url and resolve_base_url(url) != stored:
-            raise ConfigError(
-                f"this run was made against {stored} but {url} is configured for the {project} "
-                f"project: resume it against the same API (unset {url_env} or "
-                f"{_flag(project, 'base-url')})"
-            )
-        settings[project] = ConnectionSettings(project, resolve_base_url(url or stored), key)
-    return settings
-
-
-def mutation_limits(args: argparse.Namespace, stored: Any = None) -> tuple[tuple[int, float], ...]:
-    """``--mutation-limit``, else ``BULKOPS_MUTATION_LIMITS``, else the stored ones, else default."""
-    return limits_and_origin(args, stored)[0]
-
-
-def limits_and_origin(
-    args: argparse.Namespace, stored: Any = None, *, stored_in: str = "the journal"
-) -> tuple[tuple[tuple[int, float], ...], str]:
-    """The mutation limits that apply, and where they come from (for the plan line).
-
-    An explicit setting (the flag, else the environment variable) wins over the limits stored
-    in a run's journal; ``stored_in`` names where the stored ones were kept.
-    """
-    given = getattr(args, "mutation_limit", None)
-    if given:
-        return resolve_mutation_limits(given), "--mutation-limit"
-    if os.environ.get(ENV_MUTATION_LIMITS, "").strip():
-        return resolve_mutation_limits(None), ENV_MUTATION_LIMITS
-    if stored:
-        limits = tuple((int(c), float(s)) for c, s in stored)
-        return limits, f"stored in {stored_in}; --mutation-limit or {ENV_MUTATION_LIMITS} to change"
-    return resolve_mutation_limits(None), "the default"
-
-
-def format_limits(limits: Iterable[tuple[int, float]]) -> str:
-    """``100/10s, 900/900s``."""
-    return ", ".join(f"{count}/{span:g}s" for count, span in limits)
+def run_settings(
+    args: argparse.Namespace, projects: Iterable[str] = ("source", "target"), **extra: Any
+) -> RunSettings:
+    """The ``RunSettings`` the parsed options give (flags only; the rest is resolved later)."""
+    return RunSettings(
+        state_dir=getattr(args, "state_dir", None),
+        keys={p: getattr(args, f"{p}_api_key", None) for p in projects},
+        base_urls={p: getattr(args, f"{p}_base_url", None) for p in projects},
+        mutation_limits=getattr(args, "mutation_limit", None),
+        concurrency=getattr(args, "concurrency", None),
+        dry_run=bool(getattr(args, "dry_run", False)),
+        yes=bool(getattr(args, "yes", False)),
+        **extra,
+    )
 
 
 def state_dir(args: argparse.Namespace) -> Path:

@@ -13,29 +13,23 @@ and neither is a file that is not a bulkops journal.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import orjson
 
-from bulkops.api.errors import ConfigError
-from bulkops.cli import EXIT_OK, EXIT_USAGE, fail, options
-from bulkops.run.journal import Journal, JournalError
-from bulkops.run.lock import JournalInUseError, JournalLock
-from bulkops.run.report import run_status
-from bulkops.run.statedir import StateDir
+from bulkops.cli import fail, options
+from bulkops.run import (
+    ConfigError,
+    ExitCode,
+    JournalError,
+    StateDir,
+    list_runs,
+    parse_age,
+    prune_runs,
+)
 
-__all__ = ["FINISHED_PHASES", "parse_age", "register"]
-
-#: Phases of runs that are over: nothing to resume.
-FINISHED_PHASES = frozenset({"complete", "abandoned", "dry-run"})
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_SECONDS = {"": 86400, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,48 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prune.set_defaults(handler=cmd_prune)
 
 
-def parse_age(text: str) -> float:
-    """``"30d"`` -> seconds; a bare number is days; anything else is a ``ConfigError``."""
-    match = _AGE.match(text or "")
-    if not match:
-        raise ConfigError(f"--older-than {text!r}: expected a number and a unit (s, m, h, d, w)")
-    return float(match.group(1)) * _SECONDS[match.group(2)]
-
-
-@dataclass(frozen=True)
-class _Run:
-    run_id: str
-    path: Path
-    status: dict[str, Any]
-    last_active: float
-
-
-def _runs(state: StateDir) -> list[_Run]:
-    found = []
-    for info in state.runs():
-        path = state.journal_path(info.run_id)
-        try:
-            journal = Journal.open(path, readonly=True)
-        except JournalError:
-            continue
-        try:
-            status = run_status(journal)
-            meta = journal.meta()
-        finally:
-            journal.close()
-        stamps = [meta.get(k) for k in ("created_at", "resumed_at", "finished_at")]
-        last = max([float(s) for s in stamps if isinstance(s, (int, float))] or [0.0])
-        found.append(_Run(info.run_id, path, status, last))
-    return found
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     """`bulkops list`: one line per run (id, job, phase, created, counts)."""
     try:
         state = StateDir(options.state_dir(args))
-        runs = _runs(state)
+        runs = list_runs(state)
     except (ConfigError, JournalError) as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(ExitCode.USAGE, str(exc))
     if not runs and not args.json:
         print(f"no runs in {state.path}", file=sys.stderr)
     width = max((len(run.run_id) for run in runs), default=0)
@@ -123,14 +82,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             continue
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(created)) if created else "?"
         shown = ", ".join(f"{k} {v}" for k, v in counts.items()) or "no operations"
-        job, phase = _job_name(status.get("job")), status["phase"]
-        print(f"{run.run_id:<{width}}  {when}  {job:<20}  {phase:<11}  {shown}")
-    return EXIT_OK
-
-
-def _job_name(job: Any) -> str:
-    text = str(job or "?")
-    return Path(text).name if "/" in text else text
+        print(f"{run.run_id:<{width}}  {when}  {run.job_name:<20}  {status['phase']:<11}  {shown}")
+    return ExitCode.OK
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
@@ -138,49 +91,20 @@ def cmd_prune(args: argparse.Namespace) -> int:
     try:
         age = parse_age(args.older_than)
         state = StateDir(options.state_dir(args))
-        runs = _runs(state)
+        results = list(
+            prune_runs(state, age, include_unfinished=args.include_unfinished, dry_run=args.dry_run)
+        )
     except (ConfigError, JournalError) as exc:
-        return fail(EXIT_USAGE, str(exc))
-    cutoff = time.time() - age
+        return fail(ExitCode.USAGE, str(exc))
     verb = "would remove" if args.dry_run else "removed"
-    removed = kept_in_use = 0
-    for run in runs:
-        phase = run.status["phase"]
-        if run.last_active > cutoff:
-            continue
-        if phase not in FINISHED_PHASES and not args.include_unfinished:
-            continue
-        if not _remove(run, dry_run=args.dry_run):
-            kept_in_use += 1
+    removed = 0
+    for result in results:
+        run = result.run
+        if not result.removed:
             print(f"kept {run.run_id}: in use by another process", file=sys.stderr)
             continue
         removed += 1
-        print(f"{verb} {run.run_id} ({_job_name(run.status.get('job'))}, {phase})")
+        print(f"{verb} {run.run_id} ({run.job_name}, {run.status['phase']})")
     what = "would be removed" if args.dry_run else "removed"
     print(f"{removed} run(s) {what} from {state.path}", file=sys.stderr)
-    return EXIT_OK
-
-
-def _remove(run: _Run, *, dry_run: bool) -> bool:
-    """Delete a run's files while holding its lock; False when another process holds it."""
-    lock = JournalLock(run.path)
-    if dry_run:
-        return not lock.is_held()
-    try:
-        lock.acquire(run.run_id)
-    except JournalInUseError:
-        return False
-    try:
-        for suffix in ("-wal", "-shm", ""):
-            _unlink(Path(f"{run.path}{suffix}"))
-        _unlink(lock.path)
-    finally:
-        lock.release()
-    return True
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    return ExitCode.OK

@@ -13,12 +13,16 @@ from typing import Any
 
 import orjson
 
-from bulkops.api.errors import ConfigError
-from bulkops.cli import EXIT_OK, EXIT_USAGE, fail, options
-from bulkops.run.journal import JournalError
-from bulkops.run.planview import format_duration
-from bulkops.run.report import run_status, write_report
-from bulkops.run.statedir import StateDir
+from bulkops.cli import fail, options
+from bulkops.run import (
+    ConfigError,
+    ExitCode,
+    JournalError,
+    StateDir,
+    format_duration,
+    run_status,
+    write_report,
+)
 
 __all__ = ["register"]
 
@@ -45,7 +49,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         state = StateDir(options.state_dir(args))
         journal = state.open_readonly(args.run_id or state.latest())
     except (ConfigError, JournalError) as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(ExitCode.USAGE, str(exc))
     try:
         status = run_status(journal)
         status["eta_seconds"] = _eta(journal.meta().get("limits"), status["remaining"])
@@ -53,7 +57,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         journal.close()
     if args.json:
         print(orjson.dumps(status).decode())
-        return EXIT_OK
+        return ExitCode.OK
     counts = ", ".join(f"{k} {v}" for k, v in status["counts"].items() if v) or "no operations"
     print(f"run {status['run_id']} ({status['job']}): {status['phase']}")
     print(f"  {counts}")
@@ -65,7 +69,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     if status.get("process") == "gone":
         print(f"  its process is gone (killed or crashed): {status['next']}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _eta(limits: Any, remaining: int) -> float | None:
@@ -82,11 +86,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         journal = StateDir(options.state_dir(args)).open_readonly(args.run_id)
     except (ConfigError, JournalError) as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(ExitCode.USAGE, str(exc))
     try:
         write_report(journal, sys.stdout, fmt=args.format, failed_only=args.failed_only)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         journal.close()
-    return EXIT_OK
+    return ExitCode.OK

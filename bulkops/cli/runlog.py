@@ -11,14 +11,14 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import orjson
 
-from bulkops.cli import EXIT_USAGE
+from bulkops.run import ExitCode
 
-__all__ = ["DEBUG_ENV", "JobParser", "announcer", "debugging", "emit", "wants_json"]
+__all__ = ["DEBUG_ENV", "JobParser", "debugging", "emit", "wants_json"]
 
 DEBUG_ENV = "BULKOPS_DEBUG"
 
@@ -30,8 +30,8 @@ class JobParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         if self.json_errors:
-            emit(True, "error", {"message": message, "exit_code": EXIT_USAGE}, message)
-            sys.exit(EXIT_USAGE)
+            emit(True, "error", {"message": message, "exit_code": ExitCode.USAGE}, message)
+            sys.exit(ExitCode.USAGE)
         super().error(message)
 
 
@@ -48,19 +48,6 @@ def debugging() -> bool:
         return False
     logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     return True
-
-
-def announcer(log_json: bool, run_id: str, fresh: bool) -> Callable[[], None]:
-    """Says "run id: ID" once (a new run's id is said when it has a plan, or at its end)."""
-    said = not fresh
-
-    def announce() -> None:
-        nonlocal said
-        if not said:
-            said = True
-            emit(log_json, "run", {"run_id": run_id}, f"run id: {run_id}")
-
-    return announce
 
 
 def emit(log_json: bool, event: str, data: dict[str, Any], text: str) -> None:

@@ -1,7 +1,7 @@
 """What the runner needs from a Console API client, and the ``ReadContext`` jobs plan with.
 
 ``Connection`` is the small slice of ``bulkops.api.ConsoleClient`` the runner uses (request,
-paginate, and the project's mutation budget); tests may pass anything that has it.
+paginate, and the project's mutation budget); a test double must have all of it.
 """
 
 from __future__ import annotations
@@ -9,26 +9,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
+from bulkops.api.budget import Budget
 from bulkops.api.errors import BadResponseError
 from bulkops.api.pagination import iterate_pages
 from bulkops.run.job import SOURCE
 
-__all__ = ["BudgetLike", "ClientReadContext", "Connection"]
-
-
-class BudgetLike(Protocol):
-    """The parts of ``MutationBudget`` the runner reads (ETA and a statistics snapshot)."""
-
-    def eta(self, n: int) -> float: ...
-
-    def statistics(self) -> Any: ...
+__all__ = ["ClientReadContext", "Connection"]
 
 
 class Connection(Protocol):
     """A client of one project: ``ConsoleClient`` satisfies it."""
 
-    base_url: str
-    budget: BudgetLike
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def budget(self) -> Budget: ...
 
     async def request(
         self, method: str, path: str, json: Any = None, *, params: Mapping[str, Any] | None = None

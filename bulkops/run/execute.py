@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,8 +34,6 @@ from bulkops.run.states import OpStatus
 from bulkops.run.writer import JournalWriter
 
 __all__ = ["FatalRunError", "OperationExecutor", "check_satisfied", "fingerprint"]
-
-KILL_AFTER_SEND_ENV = "BULKOPS_TEST_KILL_AFTER_SEND"
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -88,8 +84,6 @@ class OperationExecutor:
         self._writer = writer
         self._attempts = max(1, attempts)
         self.verify_planned = verify_planned
-        self._kill_after = int(os.environ.get(KILL_AFTER_SEND_ENV) or 0)
-        self._sent = 0
 
     async def run(self, rec: OpRecord) -> OpStatus:
         """Execute ``rec`` (retrying what may be retried) and journal its final status."""
@@ -195,7 +189,6 @@ class OperationExecutor:
         except ApiError as exc:
             status = _classify(exc)
             return _failure(status, exc, retry=status == OpStatus.FAILED_TEMP, before=before)
-        self._after_send()
         response_id = data.get("id") if isinstance(data, dict) else None
         return _Outcome(
             OpStatus.DONE,
@@ -224,12 +217,6 @@ class OperationExecutor:
 
     async def _guard_holds(self, conn: Connection, guard: Mapping[str, Any]) -> bool:
         return await check_satisfied(conn, Check(**guard["check"]))
-
-    def _after_send(self) -> None:
-        self._sent += 1
-        if self._kill_after and self._sent == self._kill_after:
-            # Test hook: die between "request sent" and "journal written".
-            os.kill(os.getpid(), signal.SIGKILL)
 
     def _record(self, key: str, outcome: _Outcome) -> None:
         fields = {"status": outcome.status, **outcome.fields}

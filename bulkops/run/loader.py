@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import pkgutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -21,22 +20,12 @@ def is_job_path(spec: str) -> bool:
 
 
 def builtin_job_names() -> list[str]:
-    """Built-in jobs (as typed on the command line: ``-`` not ``_``)."""
+    """Built-in jobs as typed on the command line (``bulkops.jobs.BUILTIN_JOBS``, in its order)."""
     try:
-        package = importlib.import_module("bulkops.jobs")
-    except ImportError:
+        from bulkops.jobs import BUILTIN_JOBS
+    except ImportError:  # pragma: no cover - the package always ships its jobs
         return []
-    names = []
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_"):
-            continue
-        try:
-            module = importlib.import_module(f"bulkops.jobs.{info.name}")
-        except Exception:  # noqa: BLE001, S112 - a broken module is simply not listed here
-            continue
-        if _jobs_in(module):
-            names.append(info.name.replace("_", "-"))
-    return sorted(names)
+    return list(BUILTIN_JOBS)
 
 
 def _jobs_in(module: ModuleType) -> list[type[Job]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bulkops.run.states import OpStatus
+from bulkops.run.states import ExitCode, OpStatus
 
 __all__ = ["PlanSummary", "RunResult", "RunnerStatistics"]
 
@@ -51,10 +51,11 @@ class RunResult:
         return self.counts.get(OpStatus.FAILED_TEMP, 0) + self.counts.get(OpStatus.FAILED_PERM, 0)
 
     @property
-    def exit_code(self) -> int:
-        """The CLI exit code: 4 fatal, 3 interrupted, 1 some failed, else 0."""
+    def exit_code(self) -> ExitCode:
+        """FATAL, INTERRUPTED, FAILED (some failed or still unknown), else OK."""
         if self.fatal:
-            return 4
+            return ExitCode.FATAL
         if self.interrupted:
-            return 3
-        return 1 if self.failed or self.counts.get(OpStatus.IN_FLIGHT, 0) else 0
+            return ExitCode.INTERRUPTED
+        unfinished = self.failed or self.counts.get(OpStatus.IN_FLIGHT, 0)
+        return ExitCode.FAILED if unfinished else ExitCode.OK

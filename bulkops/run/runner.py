@@ -155,7 +155,7 @@ class Runner:
         self._stop.set()
         self._changed.set()
         for conn in self.connections.values():
-            stop_sending(getattr(conn, "budget", None))  # waiting for a permit: not sent
+            stop_sending(conn.budget)  # waiting for a permit: not sent
         deadline = anyio.current_time() + self.grace_seconds
         self._grace_scope.deadline = min(self._grace_scope.deadline, deadline)
 
@@ -325,7 +325,7 @@ class Runner:
         """Journal the 429s the budgets saw since the last look (one event per look)."""
         seen = 0
         for conn in self.connections.values():
-            seen += int(getattr(_budget_stats(conn), "rate_limited", 0) or 0)
+            seen += conn.budget.statistics().rate_limited
         if seen > self._rate_limited_seen:
             detail = {"count": seen - self._rate_limited_seen}
             self._rate_limited_seen = seen
@@ -358,9 +358,9 @@ class Runner:
         paused = None
         rate_limited = 0
         for conn in self.connections.values():
-            stats = _budget_stats(conn)
-            rate_limited += int(getattr(stats, "rate_limited", 0) or 0)
-            until = getattr(stats, "paused_until", None)
+            stats = conn.budget.statistics()
+            rate_limited += stats.rate_limited
+            until = stats.paused_until
             if until is not None and (paused is None or until > paused):
                 paused = until
         remaining = sum(self._counts.get(s, 0) for s in PENDING_STATUSES)
@@ -377,22 +377,14 @@ class Runner:
     def _eta(self, remaining: Mapping[str, int]) -> float | None:
         etas = []
         for project, n in remaining.items():
-            budget = getattr(self.connections.get(project), "budget", None)
-            if budget is None or not n:
+            conn = self.connections.get(project)
+            if conn is None or not n:
                 continue
             try:
-                etas.append(float(budget.eta(n)))
+                etas.append(float(conn.budget.eta(n)))
             except (ArithmeticError, TypeError, ValueError):  # an ETA is informative only
                 return None
         return max(etas, default=0.0)
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await self.writer.call(functools.partial(fn, *args, **kwargs))
-
-
-def _budget_stats(conn: Connection) -> Any:
-    budget = getattr(conn, "budget", None)
-    try:
-        return budget.statistics() if budget is not None else None
-    except (ArithmeticError, TypeError, ValueError, AttributeError):  # informative only
-        return None

@@ -21,16 +21,16 @@ from typing import Any
 
 import anyio
 
-from bulkops.api.errors import ApiError, AuthError, ConfigError
+from bulkops.errors import ApiError, AuthError, ConfigError
 from bulkops.run.identity import META_KEY, check_project_ids, read_project_ids
-from bulkops.run.job import Job, JobConfigError
+from bulkops.run.job import Job
 from bulkops.run.journal import Journal, JournalError
+from bulkops.run.killpoint import with_kill_point
 from bulkops.run.progress import ProgressPrinter
 from bulkops.run.runner import PlanSummary, Runner, RunResult
+from bulkops.run.states import ExitCode
 
 __all__ = ["Outcome", "drive"]
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_FATAL = 0, 1, 2, 3, 4
 
 Decide = Callable[[PlanSummary], Awaitable[bool]]
 
@@ -39,7 +39,7 @@ Decide = Callable[[PlanSummary], Awaitable[bool]]
 class Outcome:
     """How a driven run ended, and the exit code that says so."""
 
-    exit_code: int
+    exit_code: ExitCode
     summary: PlanSummary | None = None
     result: RunResult | None = None
     message: str | None = None
@@ -74,7 +74,8 @@ async def drive(
     """
     try:
         async with contextlib.AsyncExitStack() as stack:
-            entered = {name: await stack.enter_async_context(c) for name, c in clients.items()}
+            opened = {name: await stack.enter_async_context(c) for name, c in clients.items()}
+            entered = with_kill_point(opened)
             await _check_projects(journal, entered, replan, key_hints)
             runner = Runner(
                 journal, entered, job=job, concurrency=concurrency, verify_planned=verify_planned
@@ -82,15 +83,15 @@ async def drive(
             return await _phases(runner, replan, decide, progress, notify)
     except Exception as group:
         exc = _leaf(group)
-        if isinstance(exc, (JobConfigError, ConfigError)):
-            return Outcome(EXIT_USAGE, message=str(exc), error=exc)
+        if isinstance(exc, ConfigError):
+            return Outcome(ExitCode.USAGE, message=str(exc), error=exc)
         if isinstance(exc, AuthError):
-            return Outcome(EXIT_FATAL, message=str(exc), error=exc)
+            return Outcome(ExitCode.FATAL, message=str(exc), error=exc)
         if isinstance(exc, ApiError):
             message = f"the API failed while listing or planning: {exc}"
-            return Outcome(EXIT_FATAL, message=message, error=exc)
+            return Outcome(ExitCode.FATAL, message=message, error=exc)
         if isinstance(exc, JournalError):
-            return Outcome(EXIT_FATAL, message=f"the journal is broken: {exc}", error=exc)
+            return Outcome(ExitCode.FATAL, message=f"the journal is broken: {exc}", error=exc)
         raise
 
 
@@ -130,12 +131,12 @@ async def _phases(
             summary = await runner.freeze_and_plan() if replan else await runner.summary()
             if not await decide(summary):
                 tg.cancel_scope.cancel()
-                return Outcome(EXIT_OK, summary)
+                return Outcome(ExitCode.OK, summary)
             state.mutating = True  # from here on, a signal stops the runner instead
             notify(f"sending {summary.to_send} operation(s); Ctrl-C stops cleanly")
         if summary is None or planning.cancel_called:
             tg.cancel_scope.cancel()
-            return Outcome(EXIT_INTERRUPTED, message="interrupted before anything was sent")
+            return Outcome(ExitCode.INTERRUPTED, message="interrupted before anything was sent")
         if progress is not None:
             tg.start_soon(progress.follow, runner)
         result = await runner.mutate()
@@ -143,7 +144,7 @@ async def _phases(
             progress.show(runner.statistics())
             progress.close()
         tg.cancel_scope.cancel()
-    return Outcome(result.exit_code, summary, result, message=result.fatal)
+    return Outcome(ExitCode(result.exit_code), summary, result, message=result.fatal)
 
 
 async def _watch_signals(

@@ -10,6 +10,7 @@ import copy
 from collections.abc import AsyncIterator
 from typing import Any
 
+from bulkops.api.budget import MutationBudget
 from bulkops.api.errors import (
     AuthError,
     NotFoundError,
@@ -19,15 +20,11 @@ from bulkops.api.errors import (
 )
 
 
-class FakeBudget:
-    def __init__(self) -> None:
-        self.rate_limited = 0
+class FakeBudget(MutationBudget):
+    """A real budget (no limits that matter here) with a predictable ETA: n / 10 seconds."""
 
     def eta(self, n: int) -> float:
         return n / 10.0
-
-    def statistics(self) -> Any:
-        return self
 
 
 class FakeConsole:

@@ -16,6 +16,7 @@ from bulkops.api import (
     ApiError,
     AuthError,
     BadResponseError,
+    Budget,
     BudgetStatistics,
     BulkopsError,
     ClientStatistics,
@@ -76,7 +77,7 @@ async def client_usage() -> None:
         del data, envelope
     stats: ClientStatistics = client.statistics()
     total: int = stats.total_requests + stats.retries + stats.rate_limited
-    budget: MutationBudget = client.budget
+    budget: Budget = client.budget  # a MutationBudget unless another Budget was given
     del total, budget
     await client.aclose()
 

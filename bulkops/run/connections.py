@@ -1,0 +1,141 @@
+"""Which project each connection of a run talks to: its key, its URL, and the mutation limits.
+
+A run names its connections: ``"source"`` (the project the run is pointed at) and whatever a job
+declares in ``Job.projects`` (``"target"``). Each resolves the same way, from an explicit value
+(a flag, a keyword argument), else the environment, else (URL only) what the run stored:
+
+- ``source``: ``STATSIG_CONSOLE_API_KEY`` / ``STATSIG_CONSOLE_API_URL``;
+- any other name: ``STATSIG_<NAME>_CONSOLE_API_KEY`` / ``STATSIG_<NAME>_CONSOLE_API_URL``
+  (NAME upper-cased, ``-`` → ``_``).
+
+Mutation limits: explicit, else an explicitly set ``BULKOPS_MUTATION_LIMITS``, else the limits
+stored in the journal, else the published policy; the origin is reported with the plan.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bulkops.api.config import (
+    ENV_API_KEY,
+    ENV_API_URL,
+    ENV_MUTATION_LIMITS,
+    resolve_base_url,
+    resolve_mutation_limits,
+)
+from bulkops.api.limits import MutationLimit
+from bulkops.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "MAX_CONCURRENCY",
+    "SOURCE",
+    "ConnectionSettings",
+    "env_names",
+    "format_limits",
+    "key_flag",
+    "key_hint",
+    "resolve_connections",
+    "resolve_limits",
+]
+
+SOURCE = "source"
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 1000
+
+Limits = tuple[MutationLimit, ...]
+
+
+def env_names(project: str) -> tuple[str, str]:
+    """The key and URL environment variables of a connection name."""
+    if project == SOURCE:
+        return ENV_API_KEY, ENV_API_URL
+    upper = project.upper().replace("-", "_")
+    return f"STATSIG_{upper}_CONSOLE_API_KEY", f"STATSIG_{upper}_CONSOLE_API_URL"
+
+
+def key_flag(project: str, what: str = "api-key") -> str:
+    """The command-line flag of a connection's setting: ``--api-key``, ``--target-base-url``."""
+    return f"--{what}" if project == SOURCE else f"--{project}-{what}"
+
+
+def key_hint(project: str) -> str:
+    """Where the key of connection ``project`` comes from, for messages about it."""
+    key_env, _ = env_names(project)
+    where = f"{key_flag(project)} or {key_env}"
+    return where if project == SOURCE else f"the {project} project's key: {where}"
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """A resolved connection: name, base URL and key (the key stays out of ``repr``)."""
+
+    project: str
+    base_url: str
+    api_key: str = field(repr=False)
+
+
+def resolve_connections(
+    projects: Iterable[str],
+    *,
+    keys: Mapping[str, str | None] | None = None,
+    base_urls: Mapping[str, str | None] | None = None,
+    stored_urls: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, ConnectionSettings]:
+    """Resolve every connection: explicit value, else the environment (URL: else the stored one).
+
+    A URL given now that differs from the one a run stored is refused: a run is resumed
+    against the API it was planned on.
+    """
+    environ = os.environ if env is None else env
+    settings = {}
+    for project in projects:
+        key_env, url_env = env_names(project)
+        key = (keys or {}).get(project) or environ.get(key_env, "").strip()
+        if not key:
+            raise ConfigError(
+                f"no Console API key for the {project} project: pass {key_flag(project)} "
+                f"or set {key_env}"
+            )
+        url = (base_urls or {}).get(project) or environ.get(url_env) or None
+        stored = (stored_urls or {}).get(project)
+        if stored and url and resolve_base_url(url) != stored:
+            raise ConfigError(
+                f"this run was made against {stored} but {url} is configured for the {project} "
+                f"project: resume it against the same API (unset {url_env} or "
+                f"{key_flag(project, 'base-url')})"
+            )
+        settings[project] = ConnectionSettings(project, resolve_base_url(url or stored), key)
+    return settings
+
+
+def resolve_limits(
+    given: Sequence[str | MutationLimit] | None = None,
+    stored: Any = None,
+    *,
+    stored_in: str = "the journal",
+    env: Mapping[str, str] | None = None,
+) -> tuple[Limits, str]:
+    """The mutation limits that apply, and where they come from (for the plan line).
+
+    An explicit setting (``given``, else the environment variable) wins over the limits
+    stored in a run's journal; ``stored_in`` names where the stored ones were kept.
+    """
+    environ = os.environ if env is None else env
+    if given:
+        return resolve_mutation_limits(list(given)), "--mutation-limit"
+    if environ.get(ENV_MUTATION_LIMITS, "").strip():
+        return resolve_mutation_limits(None, environ), ENV_MUTATION_LIMITS
+    if stored:
+        limits = tuple((int(c), float(s)) for c, s in stored)
+        return limits, f"stored in {stored_in}; --mutation-limit or {ENV_MUTATION_LIMITS} to change"
+    return resolve_mutation_limits(None, {}), "the default"
+
+
+def format_limits(limits: Iterable[MutationLimit]) -> str:
+    """``100/10s, 900/900s``."""
+    return ", ".join(f"{count}/{span:g}s" for count, span in limits)
