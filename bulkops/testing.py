@@ -8,9 +8,12 @@ Load the fixtures with ``pytest_plugins = ["bulkops.testing"]`` in a ``conftest.
 - ``emulator_config``: override this fixture to configure the ``emulator`` fixture.
 - ``emulator_env``: environment variables pointing a client or a CLI subprocess at it.
 
+Planning a job in a unit test: :class:`FakeReadContext` (entities and documents in memory),
+:func:`plan_job` (prepare, list and plan as the runner does, nothing sent) and
+:func:`emulator_read_context` (the same against a running emulator).
+
 Re-exports :func:`start_emulator`, :class:`EmulatorConfig`, :class:`RunningEmulator`,
-:class:`FaultPlan`, :class:`ScriptedFault` and, once ``bulkops.api.clock`` exists,
-:class:`FakeClock`.
+:class:`FaultPlan`, :class:`ScriptedFault` and :class:`FakeClock`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bulkops.emulator import (
     ScriptedFault,
     start_emulator,
 )
+from bulkops.run.harness import FakeReadContext, emulator_read_context, plan_job
 
 if TYPE_CHECKING:
     from bulkops.api.clock import FakeClock
@@ -35,12 +39,15 @@ if TYPE_CHECKING:
 __all__ = [
     "EmulatorConfig",
     "FakeClock",
+    "FakeReadContext",
     "FaultPlan",
     "RunningEmulator",
     "ScriptedFault",
     "emulator",
     "emulator_config",
     "emulator_env",
+    "emulator_read_context",
+    "plan_job",
     "start_emulator",
 ]
 

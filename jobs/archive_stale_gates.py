@@ -14,14 +14,23 @@ import argparse
 import re
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from bulkops.jobs.kinds import is_not_found, kind_facts
-from bulkops.jobs.references import condition_references
-from bulkops.jobs.selection import Selection, selection_for
-
-from bulkops.run.job import Check, Item, Job, JobConfigError, Operation, ReadContext, Skip, Source
+from bulkops.api.errors import NotFoundError
+from bulkops.api.resources import rule_references
+from bulkops.run.job import (
+    Check,
+    Item,
+    Job,
+    JobConfigError,
+    Operation,
+    PlanStep,
+    ReadContext,
+    Skip,
+    Source,
+)
+from bulkops.run.selection import kind_of
 
 __all__ = ["ArchiveStaleGates", "parse_age"]
 
@@ -50,7 +59,6 @@ class ArchiveStaleGates(Job):
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)
-        self._selection: Selection | None = None
         self._blockers: dict[str, list[str]] = {}
         self._now = time.time()
 
@@ -87,81 +95,67 @@ class ArchiveStaleGates(Job):
             raise JobConfigError(f"--action {action!r}: choose archive or disable")
         return str(action)
 
-    def selection(self) -> Selection:
-        if self._selection is None:
-            wheres = list(self.options.get("where") or ())
-            for text in wheres:
-                field, _, value = text.partition("=")
-                if field.strip() == "type" and value.strip() != "STALE":
-                    raise JobConfigError(
-                        f"--where {text!r}: archive-stale-gates only selects type=STALE gates"
-                    )
-            if not any(t.replace(" ", "").startswith("type=") for t in wheres):
-                wheres.insert(0, "type=STALE")
-            self._selection = selection_for(kind_facts("gates"), wheres)
-            if self.options.get("older_than"):
-                parse_age(str(self.options["older_than"]))
-            self.action  # noqa: B018 - validates --action
-        return self._selection
+    def wheres(self, kind: str) -> Sequence[str]:
+        """``--where`` with ``type=STALE`` added: this job only ever selects stale gates."""
+        wheres = list(super().wheres(kind))
+        for text in wheres:
+            field, _, value = text.partition("=")
+            if field.strip() == "type" and value.strip() != "STALE":
+                raise JobConfigError(
+                    f"--where {text!r}: archive-stale-gates only selects type=STALE gates"
+                )
+        if not any(t.replace(" ", "").startswith("type=") for t in wheres):
+            wheres.insert(0, "type=STALE")
+        return wheres
+
+    def _validate(self) -> None:
+        self.selection("gates")
+        if self.options.get("older_than"):
+            parse_age(str(self.options["older_than"]))
+        self.action  # noqa: B018 - validates --action
 
     def sources(self) -> Sequence[Source]:
-        return [Source("gates", dict(self.selection().server))]
+        self._validate()
+        return [Source("gates", dict(self.selection("gates").server))]
 
     async def prepare(self, ctx: ReadContext) -> None:
-        self.selection()
+        self._validate()
         self._blockers = await self._read_references(ctx)
 
     async def _read_references(self, ctx: ReadContext) -> dict[str, list[str]]:
+        """Who references each gate: the kinds are listed concurrently."""
+        kinds = (*RULE_KINDS, "experiments", "holdouts")
+        listed: list[list[dict[str, Any]]] = await ctx.gather(
+            lambda kind: _list_or_empty(ctx, kind), kinds
+        )
         blockers: dict[str, list[str]] = defaultdict(list)
-        for kind in RULE_KINDS:
-            singular = kind_singular(kind)
-            async for entity in _list_or_empty(ctx, kind):
-                if entity.get("status") == "Archived" or entity.get("isArchived"):
-                    continue
-                for ref_kind, ref_id in condition_references(entity):
-                    if ref_kind == "gates" and ref_id != entity.get("id"):
-                        blockers[ref_id].append(f"{singular} {entity.get('id')} (rule condition)")
-        async for experiment in _list_or_empty(ctx, "experiments"):
-            gate_id = experiment.get("targetingGateID")
-            if gate_id and experiment.get("status") != "archived":
-                blockers[str(gate_id)].append(f"experiment {experiment.get('id')} (targeting gate)")
-        async for holdout in _list_or_empty(ctx, "holdouts"):
-            for gate_id in holdout.get("gateIDs") or ():
-                blockers[str(gate_id)].append(f"holdout {holdout.get('id')} (gateIDs)")
-            if holdout.get("targetingGateID"):
-                blockers[str(holdout["targetingGateID"])].append(
-                    f"holdout {holdout.get('id')} (targeting gate)"
-                )
+        for kind, entities in zip(kinds, listed, strict=True):
+            for entity in entities:
+                for gate_id, why in _gate_references(kind, entity):
+                    blockers[gate_id].append(why)
         return dict(blockers)
 
-    async def plan(
-        self, items: AsyncIterable[Item], ctx: ReadContext
-    ) -> AsyncIterator[Operation | Skip]:
-        selection = self.selection()
+    async def plan_item(self, item: Item, ctx: ReadContext) -> PlanStep:
+        skip = self.unselected(item)
+        if skip is not None:
+            return skip
+        data = item.data
         older = self.options.get("older_than")
         cutoff_ms = (self._now - parse_age(str(older))) * 1000 if older else None
         excluded = set(self.options.get("exclude_tag") or ())
-        async for item in items:
-            data = item.data
-            if not selection.matches(data):
-                yield Skip(item.key, f"not selected by {selection.describe()}")
-            elif self._done(data):
-                # Already archived (or disabled): "already fine". Checked before the age, since
-                # archiving bumps lastModifiedTime: a second run must not call it "recent".
-                continue
-            elif excluded & set(data.get("tags") or ()):
-                tags = ", ".join(sorted(excluded & set(data.get("tags") or ())))
-                yield Skip(item.key, f"excluded by tag {tags}")
-            elif cutoff_ms is not None and (data.get("lastModifiedTime") or 0) > cutoff_ms:
-                yield Skip(item.key, f"modified less than {older} ago")
-            elif item.id in self._blockers:
-                yield Skip(
-                    item.key,
-                    "still referenced by " + "; ".join(self._blockers[item.id]),
-                    blocked=True,
-                )
-            else:
-                yield self._operation(item)
+        if self._done(data):
+            # Already archived (or disabled): "already fine". Checked before the age, since
+            # archiving bumps lastModifiedTime: a second run must not call it "recent".
+            return None
+        if excluded & set(data.get("tags") or ()):
+            tags = ", ".join(sorted(excluded & set(data.get("tags") or ())))
+            return Skip(item.key, f"excluded by tag {tags}")
+        if cutoff_ms is not None and (data.get("lastModifiedTime") or 0) > cutoff_ms:
+            return Skip(item.key, f"modified less than {older} ago")
+        if item.id in self._blockers:
+            why = "still referenced by " + "; ".join(self._blockers[item.id])
+            return Skip(item.key, why, blocked=True)
+        return self._operation(item)
 
     def _done(self, data: Any) -> bool:
         if self.action == "archive":
@@ -169,14 +163,22 @@ class ArchiveStaleGates(Job):
         return data.get("isEnabled") is False
 
     def _operation(self, item: Item) -> Operation:
-        path = f"/gates/{item.id}"
+        gates = kind_of("gates")
+        path = gates.path_of(item.id)
+
+        def action(name: str) -> tuple[str, str]:
+            method, template = gates.lifecycle[name]
+            return method, template.replace("{id}", item.id)
+
         reason = item.data.get("typeReason") or "STALE"
         before = {"status": item.data.get("status"), "isEnabled": item.data.get("isEnabled")}
         if self.action == "archive":
+            method, action_path = action("archive")
+            undo_method, undo_path = action("unarchive")
             return Operation(
                 key=f"gate:{item.id}:archive",
-                method="PUT",
-                path=f"{path}/archive",
+                method=method,
+                path=action_path,
                 body={"archiveReason": f"stale gate ({reason}) archived by bulkops"},
                 description=f"archive stale gate {item.id}: {reason}",
                 check=Check(path, contains={"status": "Archived"}),
@@ -185,25 +187,27 @@ class ArchiveStaleGates(Job):
                 restore={"isEnabled": True} if item.data.get("isEnabled") else None,
                 undo=Operation(
                     key=f"gate:{item.id}:unarchive",
-                    method="PUT",
-                    path=f"{path}/unarchive",
+                    method=undo_method,
+                    path=undo_path,
                     body={},  # the spec requires a body; unarchiveReason is optional
                     description=f"unarchive gate {item.id}",
                     check=Check(path, excludes={"status": "Archived"}),
                 ),
                 items=(item.key,),
             )
+        method, action_path = action("disable")
+        undo_method, undo_path = action("enable")
         return Operation(
             key=f"gate:{item.id}:disable",
-            method="PUT",
-            path=f"{path}/disable",
+            method=method,
+            path=action_path,
             description=f"disable stale gate {item.id}: {reason}",
             check=Check(path, contains={"isEnabled": False}),
             before=before,
             undo=Operation(
                 key=f"gate:{item.id}:enable",
-                method="PUT",
-                path=f"{path}/enable",
+                method=undo_method,
+                path=undo_path,
                 description=f"enable gate {item.id}",
                 check=Check(path, contains={"isEnabled": True}),
             ),
@@ -216,11 +220,32 @@ def kind_singular(kind: str) -> str:
     return kind.removesuffix("s").replace("_", " ")
 
 
-async def _list_or_empty(ctx: ReadContext, kind: str) -> AsyncIterator[dict]:
+async def _list_or_empty(ctx: ReadContext, kind: str) -> list[dict[str, Any]]:
     """Every entity of ``kind``; a kind the server does not list (404) holds no references."""
     try:
-        async for entity in ctx.list(kind):
-            yield entity
-    except Exception as exc:
-        if not is_not_found(exc):
-            raise
+        return [entity async for entity in ctx.list(kind)]
+    except NotFoundError:
+        return []
+
+
+def _gate_references(kind: str, entity: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(gate id, what references it)`` for one live entity of ``kind``."""
+    found: list[tuple[str, str]] = []
+    ident = entity.get("id")
+    if kind in RULE_KINDS:
+        if entity.get("status") == "Archived" or entity.get("isArchived"):
+            return found
+        singular = kind_singular(kind)
+        for ref_kind, ref_id in rule_references(entity):
+            if ref_kind == "gates" and ref_id != ident:
+                found.append((ref_id, f"{singular} {ident} (rule condition)"))
+    elif kind == "experiments":
+        gate_id = entity.get("targetingGateID")
+        if gate_id and entity.get("status") != "archived":
+            found.append((str(gate_id), f"experiment {ident} (targeting gate)"))
+    elif kind == "holdouts":
+        for gate_id in entity.get("gateIDs") or ():
+            found.append((str(gate_id), f"holdout {ident} (gateIDs)"))
+        if entity.get("targetingGateID"):
+            found.append((str(entity["targetingGateID"]), f"holdout {ident} (targeting gate)"))
+    return found

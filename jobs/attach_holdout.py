@@ -13,9 +13,6 @@ import argparse
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import Any
 
-from bulkops.jobs.kinds import is_not_found, kind_facts
-from bulkops.jobs.selection import Selection, selection_for
-
 from bulkops.run.job import (
     Check,
     Item,
@@ -27,6 +24,7 @@ from bulkops.run.job import (
     Skip,
     Source,
 )
+from bulkops.run.selection import kind_of
 
 __all__ = ["AttachHoldout"]
 
@@ -43,7 +41,6 @@ class AttachHoldout(Job):
     def __init__(self, options: Any) -> None:
         super().__init__(options)
         self._holdout: dict[str, Any] | None = None
-        self._selections: dict[str, Selection] | None = None
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -81,27 +78,19 @@ class AttachHoldout(Job):
             )
         return tuple(dict.fromkeys(kinds))
 
-    def selections(self) -> dict[str, Selection]:
-        if self._selections is None:
-            wheres = self.options.get("where")
-            self._selections = {k: selection_for(kind_facts(k), wheres) for k in self.kinds}
-        return self._selections
-
     def sources(self) -> Sequence[Source]:
-        return [Source(kind, dict(sel.server)) for kind, sel in self.selections().items()]
+        return [Source(kind, dict(self.selection(kind).server)) for kind in self.kinds]
 
     async def prepare(self, ctx: ReadContext) -> None:
-        self.selections()
-        path = f"/holdouts/{self.holdout_id}"
-        try:
-            self._holdout = dict(await ctx.get(path))
-        except Exception as exc:
-            if is_not_found(exc):
-                raise JobConfigError(
-                    f"--holdout {self.holdout_id!r}: no such holdout in this project "
-                    "(list them with GET /holdouts)"
-                ) from None
-            raise
+        for kind in self.kinds:
+            self.selection(kind)
+        holdout = await ctx.get(kind_of("holdouts").path_of(self.holdout_id), default=None)
+        if holdout is None:
+            raise JobConfigError(
+                f"--holdout {self.holdout_id!r}: no such holdout in this project "
+                "(list them with GET /holdouts)"
+            )
+        self._holdout = dict(holdout)
 
     async def plan(
         self, items: AsyncIterable[Item], ctx: ReadContext
@@ -110,13 +99,12 @@ class AttachHoldout(Job):
             await self.prepare(ctx)
         assert self._holdout is not None
         detach = bool(self.options.get("detach"))
-        selections = self.selections()
         changes: dict[str, list[str]] = {}
         served: list[str] = []
         async for item in items:
-            selection = selections.get(item.kind)
-            if selection is None or not selection.matches(item.data):
-                yield Skip(item.key, f"not selected by {selection.describe() if selection else ''}")
+            skip = self.unselected(item)
+            if skip is not None:
+                yield skip
                 continue
             field = MEMBER_FIELDS[item.kind]
             attached = item.id in (self._holdout.get(field) or ())
@@ -131,7 +119,7 @@ class AttachHoldout(Job):
         self, changes: dict[str, list[str]], served: tuple[str, ...], detach: bool
     ) -> Operation:
         holdout_id = self.holdout_id
-        path = f"/holdouts/{holdout_id}"
+        path = kind_of("holdouts").path_of(holdout_id)
         ids = {field: tuple(values) for field, values in changes.items()}
         attach_edits = tuple(ListEdit(field, add=values) for field, values in ids.items())
         detach_edits = tuple(ListEdit(field, remove=values) for field, values in ids.items())

@@ -23,10 +23,9 @@ from typing import Any
 
 from bulkops.jobs.copy_state import TARGET, CopyState, MissingSource
 from bulkops.jobs.experiment_copy import ExperimentCopy
-from bulkops.jobs.kinds import kind_facts
-from bulkops.jobs.selection import Selection, selection_for
 
 from bulkops.run.job import Item, Job, JobConfigError, Operation, ReadContext, Skip, Source
+from bulkops.run.selection import Selection
 
 __all__ = ["CopyExperiments"]
 
@@ -42,7 +41,6 @@ class CopyExperiments(Job):
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)
-        self._selection: Selection | None = None
         self._state: CopyState | None = None
 
     @classmethod
@@ -75,17 +73,15 @@ class CopyExperiments(Job):
             raise JobConfigError(f"--on-conflict {mode!r}: choose skip, update or rename")
         return str(mode)
 
-    def selection(self) -> Selection:
-        if self._selection is None:
-            self.on_conflict  # noqa: B018 - validates --on-conflict
-            self._selection = selection_for(kind_facts("experiments"), self.options.get("where"))
-        return self._selection
+    def _validate(self) -> Selection:
+        self.on_conflict  # noqa: B018 - validates --on-conflict
+        return self.selection("experiments")
 
     def sources(self) -> Sequence[Source]:
-        return [Source("experiments", dict(self.selection().server))]
+        return [Source("experiments", dict(self._validate().server))]
 
     async def prepare(self, ctx: ReadContext) -> None:
-        self.selection()
+        self._validate()
         self._state = CopyState(str(self.options.get("to") or TARGET), self.on_conflict)
         await self._state.read_target(ctx)
 
@@ -95,7 +91,7 @@ class CopyExperiments(Job):
         if self._state is None:
             await self.prepare(ctx)
         assert self._state is not None
-        state, selection = self._state, self.selection()
+        state, selection = self._state, self._validate()
         async for item in items:
             if not selection.matches(item.data):
                 yield Skip(item.key, f"not selected by {selection.describe()}")

@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from bulkops.jobs.id_lists import parse_id_list
-from bulkops.jobs.kinds import is_not_found, kind_facts
 from bulkops.jobs.override_fields import IdChange, done_check, entry_where, group_entry, list_at
-from bulkops.jobs.selection import Selection, selection_for
 
 from bulkops.run.job import (
     Item,
@@ -36,10 +34,12 @@ from bulkops.run.job import (
     JobConfigError,
     ListEdit,
     Operation,
+    PlanStep,
     ReadContext,
     Skip,
     Source,
 )
+from bulkops.run.selection import kind_of
 
 __all__ = ["Overrides"]
 
@@ -73,7 +73,6 @@ class Overrides(Job):
     def __init__(self, options: Any) -> None:
         super().__init__(options)
         self._ids: dict[str, tuple[str, ...]] | None = None
-        self._selection: Selection | None = None
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -167,27 +166,19 @@ class Overrides(Job):
                     "--remove-passing with --group (no --*-failing)"
                 )
 
-    def selection(self) -> Selection:
-        if self._selection is None:
-            self._selection = selection_for(kind_facts(self.kind), self.options.get("where"))
-        return self._selection
-
     def sources(self) -> Sequence[Source]:
         self.ids()
-        return [Source(self.kind, dict(self.selection().server))]
+        return [Source(self.kind, dict(self.selection(self.kind).server))]
 
     async def prepare(self, ctx: ReadContext) -> None:
         self.ids()
-        self.selection()
+        self.selection(self.kind)
         environment = self.options.get("environment")
         if environment is None:
             return
-        try:
-            data = await ctx.get("/environments")
-        except Exception as exc:
-            if is_not_found(exc):
-                return
-            raise
+        data = await ctx.get("/environments", default=None)
+        if data is None:
+            return
         names = [e.get("name") for e in (data or {}).get("environments") or ()]
         if names and environment not in names:
             raise JobConfigError(
@@ -197,30 +188,24 @@ class Overrides(Job):
 
     # -- planning ----------------------------------------------------------------------------
 
-    async def plan(
-        self, items: AsyncIterable[Item], ctx: ReadContext
-    ) -> AsyncIterator[Operation | Skip]:
-        selection = self.selection()
-        base = kind_facts(self.kind)
-        async for item in items:
-            if not selection.matches(item.data):
-                yield Skip(item.key, f"not selected by {selection.describe()}")
-                continue
-            path = f"{base.entity_path(item.id)}/overrides"
-            current = dict(await ctx.get(path) or {})
-            changes = [c for c in self._changes(current) if c.add or c.remove]
-            if not changes:
-                continue
-            if any(c.remove for c in changes):
-                too_long = self._too_long(current, changes)
-                yield (
-                    Skip(item.key, too_long, blocked=True)
-                    if too_long
-                    else self._operation(item, path, current, changes)
-                )
-                continue
-            for part, chunk in enumerate(self._chunks(changes), start=1):
-                yield self._operation(item, path, current, chunk, part=part)
+    async def plan_item(self, item: Item, ctx: ReadContext) -> PlanStep:
+        skip = self.unselected(item)
+        if skip is not None:
+            return skip
+        path = f"{kind_of(self.kind).path_of(item.id)}/overrides"
+        current = dict(await ctx.get(path) or {})
+        changes = [c for c in self._changes(current) if c.add or c.remove]
+        if not changes:
+            return None
+        if any(c.remove for c in changes):
+            too_long = self._too_long(current, changes)
+            if too_long:
+                return Skip(item.key, too_long, blocked=True)
+            return self._operation(item, path, current, changes)
+        return [
+            self._operation(item, path, current, chunk, part=part)
+            for part, chunk in enumerate(self._chunks(changes), start=1)
+        ]
 
     def _too_long(self, current: dict[str, Any], changes: list[IdChange]) -> str | None:
         """Why an update (POST of whole lists) cannot be sent, if a list exceeds the limit."""

@@ -12,14 +12,22 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bulkops.jobs.kinds import KindFacts, kind_facts
-from bulkops.jobs.selection import Selection, selection_for
-
-from bulkops.run.job import Check, Item, Job, JobConfigError, Operation, ReadContext, Skip, Source
+from bulkops.api.resource_kind import ResourceKind
+from bulkops.run.job import (
+    Check,
+    Item,
+    Job,
+    JobConfigError,
+    Operation,
+    PlanStep,
+    ReadContext,
+    Source,
+)
+from bulkops.run.selection import kind_of
 
 __all__ = ["Patch", "parse_assignment"]
 
@@ -63,7 +71,6 @@ class Patch(Job):
     def __init__(self, options: Any) -> None:
         super().__init__(options)
         self._fields: dict[str, Any] | None = None
-        self._selection: Selection | None = None
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -83,8 +90,8 @@ class Patch(Job):
         parser.add_argument("--merge", metavar="FILE", help="a JSON object of fields to write")
 
     @property
-    def facts(self) -> KindFacts:
-        return kind_facts(str(self.options.get("kind") or ""))
+    def facts(self) -> ResourceKind:
+        return kind_of(str(self.options.get("kind") or ""))
 
     def fields(self) -> dict[str, Any]:
         """The validated fields to write."""
@@ -105,7 +112,7 @@ class Patch(Job):
         ``--set description=2024`` writes ``"2024"``, not the number."""
         name, value = parse_assignment(text)
         raw = text.partition("=")[2]
-        wanted = self.facts.field_types.get(name, "")
+        wanted = self.facts.update_types.get(name, "")
         is_scalar = isinstance(value, (bool, int, float)) or value is None
         if is_scalar and "string" in wanted.split("|") and self.facts.type_error(name, value):
             value = raw
@@ -121,52 +128,44 @@ class Patch(Job):
     def _check_writable(self, fields: dict[str, Any]) -> None:
         facts = self.facts
         for name in fields:
-            if name in facts.update_fields:
+            if name in facts.writable_fields:
                 continue
             if name in facts.read_only_fields or name == "id":
                 raise JobConfigError(f"--set {name}: {name!r} is read-only on {facts.name}")
-            writable = ", ".join(sorted(facts.update_fields))
+            writable = ", ".join(sorted(facts.writable_fields))
             raise JobConfigError(
                 f"--set {name}: {facts.name} has no writable field {name!r}; writable: {writable}"
             )
 
-    def selection(self) -> Selection:
-        if self._selection is None:
-            self._selection = selection_for(self.facts, self.options.get("where"))
-        return self._selection
-
     def sources(self) -> Sequence[Source]:
         self.fields()
-        return [Source(self.facts.name, dict(self.selection().server))]
+        return [Source(self.facts.name, dict(self.selection(self.facts.name).server))]
 
     async def prepare(self, ctx: ReadContext) -> None:
         self.fields()
-        self.selection()
+        self.selection(self.facts.name)
 
-    async def plan(
-        self, items: AsyncIterable[Item], ctx: ReadContext
-    ) -> AsyncIterator[Operation | Skip]:
-        facts, fields, selection = self.facts, self.fields(), self.selection()
-        async for item in items:
-            if not selection.matches(item.data):
-                yield Skip(item.key, f"not selected by {selection.describe()}")
-                continue
-            changed = {k: v for k, v in fields.items() if item.data.get(k) != v}
-            if not changed:
-                continue
-            before = {k: item.data.get(k) for k in changed}
-            path = facts.entity_path(item.id)
-            shown = "; ".join(f"{k} {_json(before[k])} → {_json(v)}" for k, v in changed.items())
-            yield Operation(
-                key=f"{facts.name}:{item.id}:patch",
-                method="PATCH",
-                path=path,
-                body=changed,
-                description=f"patch {facts.name} {item.id}: {shown}",
-                check=Check(path, contains=changed, excludes=_dropped(before, changed)),
-                before=before,
-                items=(item.key,),
-            )
+    async def plan_item(self, item: Item, ctx: ReadContext) -> PlanStep:
+        skip = self.unselected(item)
+        if skip is not None:
+            return skip
+        facts, fields = self.facts, self.fields()
+        changed = {k: v for k, v in fields.items() if item.data.get(k) != v}
+        if not changed:
+            return None
+        before = {k: item.data.get(k) for k in changed}
+        path = facts.path_of(item.id)
+        shown = "; ".join(f"{k} {_json(before[k])} → {_json(v)}" for k, v in changed.items())
+        return Operation(
+            key=f"{facts.name}:{item.id}:patch",
+            method=facts.update_method or "PATCH",
+            path=path,
+            body=changed,
+            description=f"patch {facts.name} {item.id}: {shown}",
+            check=Check(path, contains=changed, excludes=_dropped(before, changed)),
+            before=before,
+            items=(item.key,),
+        )
 
 
 def _json(value: Any, width: int = 60) -> str:

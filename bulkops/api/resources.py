@@ -22,14 +22,16 @@ test_resources_spec.py`` checks every literal against the spec.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from bulkops.api.resource_kind import ResourceKind, json_type_error
 
 __all__ = [
     "CATALOG",
     "RULE_CONDITION_REFERENCES",
     "ResourceKind",
     "get_kind",
+    "json_type_error",
     "rule_references",
 ]
 
@@ -51,41 +53,6 @@ RULE_CONDITION_REFERENCES: Mapping[str, str] = {
     "fails_segment": "segments",
 }
 """Rule condition type → the kind whose ids its ``targetValue`` holds."""
-
-
-@dataclass(frozen=True)
-class ResourceKind:
-    """What bulkops knows about one kind of entity (see the module docstring)."""
-
-    name: str
-    list_path: str
-    item_path: str
-    id_field: str
-    create_fields: frozenset[str]
-    update_fields: frozenset[str]
-    read_only_fields: frozenset[str]
-    update_method: str | None = "PATCH"
-    update_types: Mapping[str, str] = field(default_factory=dict)
-    list_filters: tuple[str, ...] = ()
-    lifecycle: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    references: Mapping[str, str] = field(default_factory=dict)
-    has_rules: bool = False
-
-    def path_of(self, entity_id: str) -> str:
-        """The item path of one entity (``/gates/my_gate``)."""
-        return self.item_path.replace("{id}", str(entity_id))
-
-    def strip_read_only(self, entity: Mapping[str, Any]) -> dict[str, Any]:
-        """A copy of ``entity`` without its read-only fields."""
-        return {k: v for k, v in entity.items() if k not in self.read_only_fields}
-
-    def create_body(self, entity: Mapping[str, Any]) -> dict[str, Any]:
-        """Only the fields a create accepts."""
-        return {k: v for k, v in entity.items() if k in self.create_fields}
-
-    def update_body(self, entity: Mapping[str, Any]) -> dict[str, Any]:
-        """Only the fields an update accepts."""
-        return {k: v for k, v in entity.items() if k in self.update_fields}
 
 
 _AUDIT = (

@@ -6,15 +6,18 @@ paginate, and the project's mutation budget); a test double must have all of it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from bulkops.api.budget import Budget
-from bulkops.api.errors import BadResponseError
+from bulkops.api.errors import BadResponseError, NotFoundError
 from bulkops.api.pagination import iterate_pages
-from bulkops.run.job import SOURCE
+from bulkops.run.job import MISSING, SOURCE
 
 __all__ = ["ClientReadContext", "Connection"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Connection(Protocol):
@@ -34,10 +37,19 @@ class Connection(Protocol):
 
 
 class ClientReadContext:
-    """``ReadContext`` over named connections; reads never spend the mutation budget."""
+    """``ReadContext`` over named connections; reads never spend the mutation budget.
 
-    def __init__(self, connections: Mapping[str, Connection]) -> None:
+    ``concurrency`` is how many reads a job may have in flight (``plan_item`` calls, ``gather``).
+    """
+
+    def __init__(self, connections: Mapping[str, Connection], *, concurrency: int = 16) -> None:
         self._connections = connections
+        self._concurrency = max(1, concurrency)
+
+    @property
+    def concurrency(self) -> int:
+        """How many reads a job may have in flight at once."""
+        return self._concurrency
 
     def connection(self, project: str) -> Connection:
         """The connection named ``project`` (ConfigError when there is none)."""
@@ -50,9 +62,22 @@ class ClientReadContext:
                 f"the job reads project {project!r} but no connection of that name is set up"
             ) from None
 
-    async def get(self, path: str, *, project: str = SOURCE, **params: Any) -> Any:
-        """GET ``path`` on the ``project`` connection."""
-        return await self.connection(project).request("GET", path, params=params or None)
+    async def get(
+        self, path: str, *, project: str = SOURCE, default: Any = MISSING, **params: Any
+    ) -> Any:
+        """GET ``path`` on the ``project`` connection; on 404, ``default`` when given."""
+        try:
+            return await self.connection(project).request("GET", path, params=params or None)
+        except NotFoundError:
+            if default is MISSING:
+                raise
+            return default
+
+    async def gather(self, fn: Callable[[T], Awaitable[R]], values: Iterable[T]) -> list[R]:
+        """``[await fn(v) for v in values]``, ``concurrency`` at a time, in order."""
+        from bulkops.run.ordered import gather
+
+        return await gather(fn, values, concurrency=self._concurrency)
 
     def list(self, kind: str, *, project: str = SOURCE, **filters: Any) -> AsyncIterator[dict]:
         """Stream every entity of a catalog kind on the ``project`` connection."""

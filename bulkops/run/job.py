@@ -16,22 +16,37 @@ another project (copy-experiments) declares ``"target"`` in ``Job.projects``.
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+import builtins
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from bulkops.errors import JobConfigError
+from bulkops.run.selection import Selection, selection_for
 
 __all__ = [
+    "MISSING",
     "Check",
     "Item",
     "Job",
     "JobConfigError",
     "ListEdit",
     "Operation",
+    "PlanStep",
     "ReadContext",
+    "Selection",
     "Skip",
     "Source",
+    "plan_entries",
+    "plans_per_item",
 ]
 
 SOURCE = "source"
@@ -169,15 +184,40 @@ class Skip:
     blocked: bool = False
 
 
+#: What ``Job.plan_item`` returns: nothing (already fine), one entry, or several.
+PlanStep = Operation | Skip | Iterable[Operation | Skip] | None
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+MISSING: Any = _Missing()
+"""``ReadContext.get``'s default ``default``: a 404 raises ``NotFoundError``."""
+
+
 class ReadContext(Protocol):
     """Read-only access to the API that a job gets while it prepares and plans.
 
-    Reads do not spend the mutation budget. Errors are ``bulkops.api`` exceptions
+    Reads do not spend the mutation budget; their cost is latency, so a job reads concurrently:
+    ``plan_item`` is called for up to ``concurrency`` items at once, and ``gather`` runs any
+    reads of a whole-plan job the same way. Errors are ``bulkops.api`` exceptions
     (``NotFoundError`` for 404, ...).
     """
 
-    async def get(self, path: str, *, project: str = SOURCE, **params: Any) -> Any:
-        """GET ``path`` and return the decoded ``data``."""
+    @property
+    def concurrency(self) -> int:
+        """How many reads a job may have in flight at once (``--read-concurrency``)."""
+        ...
+
+    async def get(
+        self, path: str, *, project: str = SOURCE, default: Any = MISSING, **params: Any
+    ) -> Any:
+        """GET ``path`` and return the decoded ``data``; on 404, ``default`` when given."""
         ...
 
     def list(self, kind: str, *, project: str = SOURCE, **filters: Any) -> AsyncIterator[dict]:
@@ -194,13 +234,33 @@ class ReadContext(Protocol):
         """
         ...
 
+    async def gather(
+        self, fn: Callable[[T], Awaitable[R]], values: Iterable[T]
+    ) -> builtins.list[R]:
+        """``[await fn(v) for v in values]``, run ``concurrency`` at a time, in ``values`` order.
+
+        The first error cancels the rest and is raised as it is.
+        """
+        ...
+
 
 class Job:
     """Base class of jobs. Subclass it, set ``name``, and override the methods you need.
 
-    The runner builds the job from its parsed options (``Job(options)``), stores ``options`` in the
+    Planning has two shapes:
+
+    - per item (most jobs): override ``plan_item(item, ctx)``; the runner calls it for up to
+      ``ctx.concurrency`` items at once and stores what it returns in item order, so the plan
+      is the same whatever the latencies; ``plan_end(ctx)`` adds what needs every item (one
+      holdout PATCH for all the gates, say);
+    - whole plan: override ``plan(items, ctx)`` when the plan needs the whole picture
+      (dependency graphs, cycles); use ``ctx.gather`` for concurrent reads.
+
+    The runner builds the job from its options (``Job(options)``), stores ``options`` in the
     journal (so they must be JSON-serializable and hold no secrets), and on resume rebuilds the
-    same job from them; the plan itself is frozen, so ``plan`` is not called again.
+    same job from them; the plan itself is frozen, so planning is not called again.
+    ``--where`` is the common selection grammar: ``selection(kind)`` parses ``options["where"]``
+    for a kind, and ``unselected(item)`` says why an item is left out.
     """
 
     name: ClassVar[str] = ""
@@ -210,6 +270,7 @@ class Job:
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.options = dict(options)
+        self._selections: dict[str, Selection] = {}
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -222,14 +283,60 @@ class Job:
     async def prepare(self, ctx: ReadContext) -> None:
         """Validate parameters against current state (raise ``JobConfigError``); nothing is sent."""
 
+    # -- selection -----------------------------------------------------------------------------
+
+    def wheres(self, kind: str) -> Sequence[str]:
+        """The ``--where`` conditions for ``kind`` (default: ``options["where"]`` for every kind)."""
+        return tuple(self.options.get("where") or ())
+
+    def selection(self, kind: str) -> Selection:
+        """The parsed ``--where`` selection on catalog kind ``kind`` (JobConfigError if bad)."""
+        if kind not in self._selections:
+            self._selections[kind] = selection_for(kind, self.wheres(kind))
+        return self._selections[kind]
+
+    def unselected(self, item: Item) -> Skip | None:
+        """A ``Skip`` "not selected by ..." when ``item`` is outside its kind's selection."""
+        selection = self.selection(item.kind)
+        if selection.matches(item.data):
+            return None
+        return Skip(item.key, f"not selected by {selection.describe()}")
+
+    # -- planning ------------------------------------------------------------------------------
+
+    async def plan_item(self, item: Item, ctx: ReadContext) -> PlanStep:
+        """Plan one item: None when it is already as wanted, else an ``Operation``, a
+        ``Skip`` (with a reason worth reporting), or several. Must not depend on other items."""
+        return None
+
+    async def plan_end(self, ctx: ReadContext) -> Iterable[Operation | Skip]:
+        """What to add once every item was planned (operations that serve many items)."""
+        return ()
+
     async def plan(
         self, items: AsyncIterable[Item], ctx: ReadContext
     ) -> AsyncIterator[Operation | Skip]:
         """Yield the smallest set of operations that reaches the desired state.
 
-        Items already in the desired state yield nothing (or a ``Skip`` with a reason worth
-        reporting). Called once per run, on the frozen list.
+        The default plans item by item (``plan_item``, then ``plan_end``); the runner does the
+        same with ``ctx.concurrency`` items in flight unless this method is overridden.
         """
-        if False:  # pragma: no cover - makes this an async generator
-            yield
-        return
+        async for item in items:
+            for entry in plan_entries(await self.plan_item(item, ctx)):
+                yield entry
+        for entry in await self.plan_end(ctx):
+            yield entry
+
+
+def plan_entries(step: PlanStep) -> tuple[Operation | Skip, ...]:
+    """What a ``plan_item`` returned, as a tuple of entries."""
+    if step is None:
+        return ()
+    if isinstance(step, (Operation, Skip)):
+        return (step,)
+    return tuple(step)
+
+
+def plans_per_item(job: Job) -> bool:
+    """True when ``job`` plans item by item (it does not override ``Job.plan``)."""
+    return type(job).plan is Job.plan

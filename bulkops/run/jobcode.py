@@ -3,7 +3,7 @@
 A bug in ``Job.prepare``/``sources``/``plan`` (a ``KeyError`` on a missing field, say) is not a
 failure of the API nor of the journal: ``guard_job_code`` turns it into ``JobCodeError`` (a
 ``JobConfigError``, so the CLI exits 2) naming the job, the exception and the line of the job's
-file where it was raised. ``unique_keys`` checks what ``plan()`` yields as it goes.
+file where it was raised. ``PlanCheck`` checks what the plan gives as it comes.
 """
 
 from __future__ import annotations
@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import inspect
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from bulkops.errors import BulkopsError, JobCodeError, JobConfigError
 from bulkops.run.job import Job, Operation, Skip
 
-__all__ = ["JobCodeError", "guard_job_code", "unique_keys"]
+__all__ = ["JobCodeError", "PlanCheck", "guard_job_code"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -67,21 +70,57 @@ def _is_library(path: Path) -> bool:
     )
 
 
-async def unique_keys(
-    job: Job, entries: AsyncIterator[Operation | Skip]
-) -> AsyncIterator[Operation | Skip]:
-    """Pass ``entries`` on, refusing a non-plan value or an operation key seen before."""
-    seen: set[str] = set()
-    async for entry in entries:
+class PlanCheck:
+    """Checks each planned entry as it comes: a plan value, a key not seen before, JSON data.
+
+    An Operation must round-trip through the journal as JSON: a body holding a set, bytes or a
+    dict with non-string keys is refused here, naming the operation and the job's planning
+    method (file and line), before anything is stored or sent.
+    """
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.seen: set[str] = set()
+
+    def __call__(self, entry: Any) -> Operation | Skip:
+        job = self.job
         if not isinstance(entry, (Operation, Skip)):
             raise JobConfigError(
-                f"job {job_label(job)}: plan() yielded {entry!r}: expected Operation or Skip"
+                f"job {job_label(job)}: its plan gave {entry!r}: expected Operation or Skip"
+                f"{_method_line(job)}"
             )
         if isinstance(entry, Operation):
-            if entry.key in seen:
+            if entry.key in self.seen:
                 raise JobConfigError(
-                    f"job {job_label(job)}: operation key {entry.key!r} is yielded twice "
-                    "(keys must be unique within a run); nothing was sent"
+                    f"job {job_label(job)}: operation key {entry.key!r} is planned twice "
+                    f"(keys must be unique within a run){_method_line(job)}; nothing was sent"
                 )
-            seen.add(entry.key)
-        yield entry
+            self.seen.add(entry.key)
+            _check_json(job, entry)
+        return entry
+
+
+def _check_json(job: Job, op: Operation) -> None:
+    try:
+        orjson.dumps(op.to_dict())
+    except TypeError as exc:
+        raise JobConfigError(
+            f"job {job_label(job)}: operation {op.key!r} holds data that is not JSON ({exc}: "
+            f"use lists, and dicts with string keys){_method_line(job)}; nothing was sent"
+        ) from None
+
+
+def _method_line(job: Job) -> str:
+    """`` (file.py, line N: plan_item)`` of the job's own planning method."""
+    cls = type(job)
+    for name in ("plan_item", "plan", "plan_end"):
+        method = getattr(cls, name, None)
+        if method is None or getattr(Job, name) is method:
+            continue
+        try:
+            _, line = inspect.getsourcelines(method)
+            path = Path(inspect.getfile(method)).name
+        except (OSError, TypeError):
+            continue
+        return f" ({path}, line {line}: {name})"
+    return ""

@@ -157,7 +157,9 @@ def _revert_one(rec: OpRecord, depends: tuple[str, ...]) -> tuple[Operation, Any
     if isinstance(rec.before, dict) and rec.before and op.method in ("PATCH", "PUT", "POST"):
         read_path = op.check.path if op.check is not None else op.path
         reverted = Operation(
-            method="PATCH",
+            # writes back the way it was written: PATCH, or POST where the kind updates by
+            # POST (metrics); a PUT's fields go back by PATCH
+            method=op.method if op.method in ("PATCH", "POST") and not op.creates else "PATCH",
             path=op.path,
             body=rec.before,
             before=rec.sent_body,

@@ -31,9 +31,10 @@ from anyio.abc import TaskGroup
 from bulkops.run.context import ClientReadContext, Connection
 from bulkops.run.dependencies import DependencyTracker
 from bulkops.run.execute import FatalRunError, OperationExecutor
-from bulkops.run.job import Item, Job, JobConfigError, Operation, Skip
-from bulkops.run.jobcode import guard_job_code, unique_keys
+from bulkops.run.job import Item, Job, JobConfigError, Operation, Skip, plans_per_item
+from bulkops.run.jobcode import PlanCheck, guard_job_code
 from bulkops.run.journal import Journal, JournalError, OpRecord
+from bulkops.run.ordered import plan_each
 from bulkops.run.results import PlanSummary, RunnerStatistics, RunResult
 from bulkops.run.sendgate import stop_sending
 from bulkops.run.states import FINAL_STATUSES, PENDING_STATUSES, OpStatus
@@ -62,8 +63,10 @@ class Runner:
         attempts: int = 3,
         grace_seconds: float = 10.0,
         verify_planned: bool | None = None,
+        read_concurrency: int = 16,
     ) -> None:
         self.journal = journal
+        self.read_concurrency = max(1, read_concurrency)
         self.connections = connections
         self.job = job
         self.concurrency = max(1, concurrency)
@@ -95,7 +98,7 @@ class Runner:
         if self.job is None:
             raise JobConfigError("this run has no job to plan with")
         job = self.job
-        ctx = ClientReadContext(self.connections)
+        ctx = ClientReadContext(self.connections, concurrency=self.read_concurrency)
         with guard_job_code(job, "preparing"):
             await job.prepare(ctx)
         await self._call(self.journal.clear_plan)
@@ -112,17 +115,32 @@ class Runner:
                     await self._call(self.journal.add_items, batch)
                     batch = []
             await self._call(self.journal.add_items, batch)
-        entries: list[Operation | Skip] = []
-        with guard_job_code(job, "planning"):
-            async for entry in unique_keys(job, job.plan(self._frozen_items(), ctx)):
-                entries.append(entry)
-                if len(entries) >= _BATCH:
-                    await self._call(self.journal.add_plan, entries)
-                    entries = []
-        await self._call(self.journal.add_plan, entries)
+        await self._plan(job, ctx)
         await self._call(self.journal.set_meta, phase="planned", planned_at=time.time())
         self._planned_here = True
         return await self.summary()
+
+    async def _plan(self, job: Job, ctx: ClientReadContext) -> None:
+        """Plan from the frozen items into the journal (item by item, concurrently, when the
+        job plans per item), refusing a repeated operation key."""
+        check = PlanCheck(job)
+        entries: list[Operation | Skip] = []
+
+        async def sink(step: tuple[Operation | Skip, ...]) -> None:
+            nonlocal entries
+            entries.extend(check(entry) for entry in step)
+            if len(entries) >= _BATCH:
+                batch, entries = entries, []
+                await self._call(self.journal.add_plan, batch)
+
+        with guard_job_code(job, "planning"):
+            if plans_per_item(job):
+                items = self._frozen_items()
+                await plan_each(job, items, ctx, sink, concurrency=ctx.concurrency)
+            else:
+                async for entry in job.plan(self._frozen_items(), ctx):
+                    await sink((entry,))
+        await self._call(self.journal.add_plan, entries)
 
     async def _frozen_items(self) -> AsyncIterator[Item]:
         after = 0

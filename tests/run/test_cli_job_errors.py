@@ -102,7 +102,7 @@ def test_a_bug_in_plan_names_the_job_the_error_and_the_line(env: dict, tmp_path:
 def test_a_repeated_operation_key_is_a_job_error(env: dict, tmp_path: Path) -> None:
     done = bulkops("run", _job(tmp_path, "dupkey.py", DUP_KEY), "--dry-run", env=env)
     assert done.returncode == 2, done.stderr
-    assert "job dup-key: operation key 'samekey' is yielded twice" in done.stderr
+    assert "job dup-key: operation key 'samekey' is planned twice" in done.stderr
     assert "journal is broken" not in done.stderr
 
 

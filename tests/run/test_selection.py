@@ -1,13 +1,12 @@
 import pytest
-from bulkops.jobs.kinds import kind_facts
-from bulkops.jobs.selection import build_selection, parse_condition, selection_for
 
 from bulkops.run.job import JobConfigError
+from bulkops.run.selection import build_selection, kind_of, parse_condition, selection_for
 
 
 def test_server_side_filters_are_split_from_local_predicates() -> None:
     sel = selection_for(
-        kind_facts("gates"), ["type=STALE", "name~checkout_*", "isEnabled=true", "tag=keep"]
+        kind_of("gates"), ["type=STALE", "name~checkout_*", "isEnabled=true", "tag=keep"]
     )
     assert sel.server == {"type": "STALE", "tags": "keep"}
     assert [str(c) for c in sel.local] == ["name~checkout_*", "isEnabled=true"]
@@ -55,12 +54,12 @@ def test_malformed_where_is_a_config_error_naming_it(text: str) -> None:
 
 def test_unknown_field_is_rejected_with_the_known_fields() -> None:
     with pytest.raises(JobConfigError, match="no field 'colour'"):
-        selection_for(kind_facts("gates"), ["colour=red"])
+        selection_for(kind_of("gates"), ["colour=red"])
 
 
 def test_unknown_kind_is_rejected() -> None:
     with pytest.raises(JobConfigError, match="unknown kind 'gatez'"):
-        kind_facts("gatez")
+        kind_of("gatez")
 
 
 def test_no_where_selects_everything() -> None:
