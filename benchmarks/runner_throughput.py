@@ -26,7 +26,6 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -35,44 +34,44 @@ import anyio
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bulkops.run.job import Check, Item, Job, Operation, ReadContext, Source
+from bulkops.run.job import Check, Item, Job, Operation, PlanStep, ReadContext, Source
 
 UNMETERED = ((10_000_000, 1.0),)
 
 
 class PatchEvery(Job):
-    """One operation per listed gate (the first ``ops`` of them); the rest are 'already fine'."""
+    """One operation per listed gate (the first ``ops`` of them); the rest are 'already fine'.
+
+    Planned per item (``plan_item``), the way the built-in jobs plan: the runner's concurrent
+    ordered planning is part of what is measured.
+    """
 
     name = "bench"
 
     def sources(self) -> list[Source]:
         return [Source("gates")]
 
-    async def plan(self, items: AsyncIterable[Item], ctx: ReadContext) -> AsyncIterator[Any]:
-        n = 0
-        async for item in items:
-            if n >= self.options["ops"]:
-                continue
-            n += 1
-            if self.options["creates"]:
-                name = f"new_{item.id}"
-                yield Operation(
-                    f"{name}:create",
-                    "POST",
-                    "/gates",
-                    body={"name": name},
-                    creates=True,
-                    check=Check(f"/gates/{name}"),
-                    items=(item.key,),
-                )
-            else:
-                yield Operation(
-                    f"{item.id}:describe",
-                    "PATCH",
-                    f"/gates/{item.id}",
-                    body={"description": "bench"},
-                    items=(item.key,),
-                )
+    async def plan_item(self, item: Item, ctx: ReadContext) -> PlanStep:
+        if int(item.id[1:]) >= self.options["ops"]:
+            return None
+        if self.options["creates"]:
+            name = f"new_{item.id}"
+            return Operation(
+                f"{name}:create",
+                "POST",
+                "/gates",
+                body={"name": name},
+                creates=True,
+                check=Check(f"/gates/{name}"),
+                items=(item.key,),
+            )
+        return Operation(
+            f"{item.id}:describe",
+            "PATCH",
+            f"/gates/{item.id}",
+            body={"description": "bench"},
+            items=(item.key,),
+        )
 
 
 def _serve(items: int, conn: Any) -> None:

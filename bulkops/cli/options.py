@@ -104,6 +104,14 @@ def add_execution_options(parser: argparse.ArgumentParser, *, suppress: bool = F
         f"(default {DEFAULT_CONCURRENCY})",
     )
     parser.add_argument(
+        "--read-concurrency",
+        type=parse_concurrency,
+        default=default,
+        metavar="N",
+        help="reads in flight while planning, 1 to "
+        f"{MAX_CONCURRENCY} (env BULKOPS_READ_CONCURRENCY, default 16)",
+    )
+    parser.add_argument(
         "--log-format",
         choices=("text", "json"),
         default=default,
@@ -128,6 +136,7 @@ def run_settings(
         base_urls={p: getattr(args, f"{p}_base_url", None) for p in projects},
         mutation_limits=getattr(args, "mutation_limit", None),
         concurrency=getattr(args, "concurrency", None),
+        read_concurrency=getattr(args, "read_concurrency", None),
         dry_run=bool(getattr(args, "dry_run", False)),
         yes=bool(getattr(args, "yes", False)),
         **extra,

@@ -79,6 +79,7 @@ _COMMON = {
     "state_dir",
     "mutation_limit",
     "concurrency",
+    "read_concurrency",
     "log_format",
     "yes",
 }

@@ -33,6 +33,7 @@ from bulkops.run.connections import (
     key_hint,
     resolve_connections,
     resolve_limits,
+    resolve_read_concurrency,
 )
 from bulkops.run.hooks import RunHooks
 from bulkops.run.job import Job
@@ -69,6 +70,7 @@ class RunSettings:
     mutation_limits: Sequence[str | tuple[int, float]] | None = None
     limits_origin: str = "--mutation-limit"
     concurrency: int | None = None
+    read_concurrency: int | None = None
     dry_run: bool = False
     yes: bool = False
     budgets: Mapping[str, Budget] = field(default_factory=dict)
@@ -336,6 +338,7 @@ async def _execute(
         return True
 
     concurrency = settings.concurrency or meta.concurrency or DEFAULT_CONCURRENCY
+    reads = resolve_read_concurrency(settings.read_concurrency)
     outcome: Outcome = await drive(
         journal,
         _clients(conns, limits, settings.budgets),
@@ -343,6 +346,7 @@ async def _execute(
         replan=replan,
         decide=decide,
         concurrency=int(concurrency),
+        read_concurrency=reads,
         progress=hooks.progress,
         notify=lambda text: hooks.event("notice", {"message": text}, text),
         key_hints={name: key_hint(name) for name in conns},

@@ -62,6 +62,7 @@ async def drive(
     replan: bool,
     decide: Decide,
     concurrency: int,
+    read_concurrency: int = 16,
     progress: ProgressPrinter | None = None,
     notify: Callable[[str], None] = lambda _: None,
     key_hints: Mapping[str, str] | None = None,
@@ -78,7 +79,12 @@ async def drive(
             entered = with_kill_point(opened)
             await _check_projects(journal, entered, replan, key_hints)
             runner = Runner(
-                journal, entered, job=job, concurrency=concurrency, verify_planned=verify_planned
+                journal,
+                entered,
+                job=job,
+                concurrency=concurrency,
+                read_concurrency=read_concurrency,
+                verify_planned=verify_planned,
             )
             return await _phases(runner, replan, decide, progress, notify)
     except Exception as group:
