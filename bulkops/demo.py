@@ -29,13 +29,13 @@ from bulkops.demo_summary import describe_project, summarize
 from bulkops.run import (
     ExitCode,
     Job,
+    Lifecycle,
     ProgressPrinter,
     RunHooks,
     RunSettings,
     StateDir,
     format_duration,
     load_job_class,
-    start_run,
 )
 from bulkops.sample_project import DEMO_HOLDOUT, QA_USERS, sample_project
 
@@ -167,7 +167,7 @@ async def _run_step(
     step: DemoStep, settings: RunSettings, out: IO[str], interval: float
 ) -> StepResult:
     job = _job(step)
-    outcome = await start_run(step.job, job, settings, _DemoHooks(out, interval))
+    outcome = await Lifecycle(settings, _DemoHooks(out, interval)).start(step.job, job)
     state = StateDir(Path(str(settings.state_dir)))
     run_id = str(outcome.run_id)
     result = StepResult(step, run_id, state.journal_path(run_id), int(outcome.exit_code))

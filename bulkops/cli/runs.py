@@ -25,12 +25,10 @@ from bulkops.run import (
     ExitCode,
     Job,
     JobConfigError,
+    Lifecycle,
     RunOutcome,
     format_duration,
     load_job_class,
-    resume_run,
-    revert_run,
-    start_run,
 )
 
 __all__ = ["register"]
@@ -116,8 +114,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         job = job_cls(job_options)
     except JobConfigError as exc:
         return fail(ExitCode.USAGE, str(exc), log_json=log_json)
-    settings = options.run_settings(ns, projects)
-    outcome = anyio.run(lambda: start_run(args.job, job, settings, hooks, run_id=ns.run_id))
+    lifecycle = Lifecycle(options.run_settings(ns, projects), hooks)
+    outcome = anyio.run(lambda: lifecycle.start(args.job, job, run_id=ns.run_id))
     return _finish(outcome, log_json)
 
 
@@ -158,9 +156,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     """`bulkops resume [RUN_ID]`: go on with a run from its journal."""
     log_json = getattr(args, "log_format", None) == "json"
     debugging()
-    hooks = CliHooks(log_json)
-    settings = options.run_settings(args)
-    outcome = anyio.run(lambda: resume_run(args.run_id, settings, hooks))
+    lifecycle = Lifecycle(options.run_settings(args), CliHooks(log_json))
+    outcome = anyio.run(lambda: lifecycle.resume(args.run_id))
     return _finish(outcome, log_json)
 
 
@@ -168,11 +165,8 @@ def cmd_revert(args: argparse.Namespace) -> int:
     """`bulkops revert RUN_ID`: a new journaled run undoing RUN_ID's DONE operations."""
     log_json = getattr(args, "log_format", None) == "json"
     debugging()
-    hooks = CliHooks(log_json, as_json=bool(args.json))
-    settings = options.run_settings(args)
+    lifecycle = Lifecycle(options.run_settings(args), CliHooks(log_json, as_json=bool(args.json)))
     outcome = anyio.run(
-        lambda: revert_run(
-            args.run_id, settings, hooks, force=args.force, new_run_id_=args.new_run_id
-        )
+        lambda: lifecycle.revert(args.run_id, force=args.force, new_run_id=args.new_run_id)
     )
     return _finish(outcome, log_json)

@@ -4,8 +4,9 @@ Layout (each module named for one idea):
 
 - ``job``        the job model a job is written against: ``Job``, ``Source``, ``Item``,
                  ``Operation``, ``Check``, ``ListEdit``, ``Skip``, ``ReadContext``;
-- ``lifecycle``  ``start_run`` / ``resume_run`` / ``revert_run``: every rule of a run's life,
-                 with ``RunSettings`` in, ``RunOutcome`` out and ``RunHooks`` to show things;
+- ``lifecycle``  ``Lifecycle(settings, hooks)``: ``start`` / ``resume`` / ``revert``, every
+                 rule of a run's life (``RunSettings`` in, ``RunOutcome`` out, ``RunHooks``
+                 to show things); ``session`` drives one run (signals, confirmation);
 - ``runner``     list → freeze → plan → mutate, journaled at every step (``Runner``);
 - ``journal``    the SQLite checkpoint store; ``meta`` (``RunMeta``), ``statedir``, ``lock``;
 - ``states``     ``OpStatus``, ``Phase``, ``ExitCode``, defined once;
@@ -46,14 +47,15 @@ from bulkops.run.job import (
     Source,
 )
 from bulkops.run.journal import Journal
-from bulkops.run.lifecycle import RunOutcome, RunSettings, resume_run, revert_run, start_run
+from bulkops.run.lifecycle import Lifecycle
 from bulkops.run.loader import builtin_job_names, is_job_path, load_job_class
 from bulkops.run.meta import RunMeta
 from bulkops.run.planview import format_duration, format_plan_summary, write_plan_diff
 from bulkops.run.progress import ProgressPrinter
 from bulkops.run.report import run_status, write_report
-from bulkops.run.results import PlanSummary, RunnerStatistics, RunResult
+from bulkops.run.results import PlanSummary, RunnerStatistics, RunOutcome, RunResult
 from bulkops.run.retention import RunRecord, list_runs, parse_age, prune_runs
+from bulkops.run.settings import RunSettings
 from bulkops.run.statedir import StateDir, resolve_state_dir
 from bulkops.run.states import ExitCode, OpStatus, Phase
 
@@ -71,6 +73,7 @@ __all__ = [
     "Journal",
     "JournalError",
     "JournalInUseError",
+    "Lifecycle",
     "ListEdit",
     "LoggingHooks",
     "NotConfirmedError",
@@ -106,10 +109,7 @@ __all__ = [
     "resolve_connections",
     "resolve_limits",
     "resolve_state_dir",
-    "resume_run",
-    "revert_run",
     "run_status",
-    "start_run",
     "write_plan_diff",
     "write_report",
 ]

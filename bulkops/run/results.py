@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bulkops.run.states import ExitCode, OpStatus
 
-__all__ = ["PlanSummary", "RunResult", "RunnerStatistics"]
+__all__ = ["PlanSummary", "RunOutcome", "RunResult", "RunnerStatistics"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,19 @@ class RunResult:
             return ExitCode.INTERRUPTED
         unfinished = self.failed or self.counts.get(OpStatus.IN_FLIGHT, 0)
         return ExitCode.FAILED if unfinished else ExitCode.OK
+
+
+@dataclass
+class RunOutcome:
+    """How a lifecycle call ended: the run (if one exists), the exit code and why."""
+
+    run_id: str | None
+    exit_code: ExitCode
+    summary: PlanSummary | None = None
+    result: RunResult | None = None
+    message: str | None = None
+    error: BaseException | None = None
+    reverts: str | None = None
+    """For a revert run: the id of the run it reverts."""
+    kept: bool = True
+    """False when the run was removed again (nothing was planned nor sent)."""

@@ -15,22 +15,37 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
-from bulkops.errors import ApiError, AuthError, ConfigError
+from bulkops.api.budget import Budget
+from bulkops.errors import ApiError, AuthError, ConfigError, NotConfirmedError
+from bulkops.run.connections import (
+    DEFAULT_CONCURRENCY,
+    ConnectionSettings,
+    format_limits,
+    key_hint,
+    resolve_read_concurrency,
+)
+from bulkops.run.hooks import RunHooks
 from bulkops.run.identity import META_KEY, check_project_ids, read_project_ids
 from bulkops.run.job import Job
 from bulkops.run.journal import Journal, JournalError
 from bulkops.run.killpoint import with_kill_point
+from bulkops.run.meta import RunMeta
+from bulkops.run.planview import format_plan_summary, plan_summary_dict
 from bulkops.run.progress import ProgressPrinter
+from bulkops.run.results import RunOutcome
 from bulkops.run.runner import PlanSummary, Runner, RunResult
-from bulkops.run.states import ExitCode
+from bulkops.run.sendgate import StoppableBudget
+from bulkops.run.settings import RunSettings
+from bulkops.run.states import ExitCode, Phase
 
-__all__ = ["Outcome", "drive"]
+__all__ = ["Outcome", "drive", "execute"]
 
 Decide = Callable[[PlanSummary], Awaitable[bool]]
 
@@ -131,7 +146,8 @@ async def _phases(
     state = _SignalState()
     async with anyio.create_task_group() as tg:
         planning = anyio.CancelScope()
-        tg.start_soon(_watch_signals, runner, planning, state, notify)
+        if threading.current_thread() is threading.main_thread():  # signals reach only it
+            tg.start_soon(_watch_signals, runner, planning, state, notify)
         summary: PlanSummary | None = None
         with planning:
             summary = await runner.freeze_and_plan() if replan else await runner.summary()
@@ -170,3 +186,107 @@ async def _watch_signals(
                 runner.stop()
             else:
                 runner.abort()
+
+
+# -- executing -----------------------------------------------------------------------------
+
+
+async def execute(
+    journal: Journal,
+    settings: RunSettings,
+    hooks: RunHooks,
+    conns: Mapping[str, ConnectionSettings],
+    limits_origin: tuple[Any, str],
+    job: Job | None,
+    *,
+    fresh: bool = False,
+    replan: bool = True,
+    verify_planned: bool | None = None,
+) -> RunOutcome:
+    """Drive the run; ``RunOutcome.kept`` is False when a fresh run is to be discarded."""
+    limits, origin = limits_origin
+    meta = RunMeta.from_dict(await anyio.to_thread.run_sync(journal.meta))
+    run_id = meta.run_id
+    said = not fresh
+
+    def announce() -> None:
+        nonlocal said
+        if not said:  # a new run's id is said once: when it has a plan, or at its end
+            said = True
+            hooks.event("run", {"run_id": run_id}, f"run id: {run_id}")
+
+    async def decide(summary: PlanSummary) -> bool:
+        announce()
+        if settings.dry_run:
+            hooks.dry_run(journal, summary)
+            await anyio.to_thread.run_sync(lambda: journal.set_meta(phase=Phase.DRY_RUN.value))
+            return False
+        hooks.event("plan", plan_summary_dict(summary), format_plan_summary(summary))
+        hooks.event(
+            "limits",
+            {"limits": [list(x) for x in limits], "origin": origin},
+            f"  mutation limits: {format_limits(limits)} ({origin})",
+        )
+        if summary.to_send == 0 or journal.meta().get("confirmed"):
+            return True
+        if not settings.yes and not await hooks.confirm(journal, summary):
+            raise NotConfirmedError(
+                f"declined: nothing sent; the plan is kept, `bulkops resume {run_id}` asks again",
+                run_id,
+            )
+        await anyio.to_thread.run_sync(lambda: journal.set_meta(confirmed=True))
+        return True
+
+    concurrency = settings.concurrency or meta.concurrency or DEFAULT_CONCURRENCY
+    reads = resolve_read_concurrency(settings.read_concurrency)
+    outcome: Outcome = await drive(
+        journal,
+        _clients(conns, limits, settings.budgets),
+        job=job,
+        replan=replan,
+        decide=decide,
+        concurrency=int(concurrency),
+        read_concurrency=reads,
+        progress=hooks.progress,
+        notify=lambda text: hooks.event("notice", {"message": text}, text),
+        key_hints={name: key_hint(name) for name in conns},
+        verify_planned=verify_planned,
+    )
+    discard = False
+    exit_code = ExitCode(outcome.exit_code)
+    if exit_code in (ExitCode.USAGE, ExitCode.FATAL) and journal.meta().get("phase") == "listing":
+        journal.set_meta(phase=Phase.ABANDONED.value)  # nothing was sent: not a run to resume
+        discard = fresh
+    if not discard:
+        announce()
+    return RunOutcome(
+        run_id,
+        exit_code,
+        outcome.summary,
+        outcome.result,
+        outcome.message,
+        outcome.error,
+        kept=not discard,
+    )
+
+
+def _clients(
+    conns: Mapping[str, ConnectionSettings], limits: Any, given: Mapping[str, Budget]
+) -> dict[str, Any]:
+    """One ``ConsoleClient`` per connection; connections with one key share one budget."""
+    from bulkops.api import ConsoleClient, MutationBudget
+
+    budgets: dict[tuple[str, str], StoppableBudget] = {}
+    clients = {}
+    for name, c in conns.items():
+        if name in given:
+            budget = StoppableBudget(given[name])
+        else:
+            budget = budgets.setdefault(
+                (c.base_url, c.api_key), StoppableBudget(MutationBudget(limits))
+            )
+        hint = "" if name == "source" else key_hint(name)
+        clients[name] = ConsoleClient(
+            api_key=c.api_key, base_url=c.base_url, budget=budget, key_hint=hint
+        )
+    return clients
