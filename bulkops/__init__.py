@@ -9,6 +9,69 @@ Layout (see ``../shared/STYLE.md`` for the house rules):
 - ``bulkops.jobs``     the built-in jobs (sources in the top-level ``jobs/`` folder).
 - ``bulkops.testing``  fixtures for users' and our own tests: a running emulator, a fake clock.
 - ``bulkops.cli``      the one door: parses, wires, prints.
+- ``bulkops.errors``   every error bulkops raises, as one tree.
+
+From Python: ``bulkops.run_job(...)`` / ``await bulkops.arun_job(...)``, ``resume_run``,
+``revert_run`` (see ``bulkops.run.python_api`` and docs/python-api.md).
 """
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bulkops.errors import BulkopsError
+    from bulkops.run.python_api import (
+        JobResult,
+        aresume_run,
+        arevert_run,
+        arun_job,
+        build_job,
+        resume_run,
+        revert_run,
+        run_job,
+    )
+    from bulkops.run.states import ExitCode
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "BulkopsError",
+    "ExitCode",
+    "JobResult",
+    "__version__",
+    "aresume_run",
+    "arevert_run",
+    "arun_job",
+    "build_job",
+    "resume_run",
+    "revert_run",
+    "run_job",
+]
+
+
+# Loaded on first use, so that ``import bulkops.emulator`` (a server process) stays light.
+_LAZY = {
+    "BulkopsError": "bulkops.errors",
+    "ExitCode": "bulkops.run.states",
+    **dict.fromkeys(
+        (
+            "JobResult",
+            "arevert_run",
+            "aresume_run",
+            "arun_job",
+            "build_job",
+            "resume_run",
+            "revert_run",
+            "run_job",
+        ),
+        "bulkops.run.python_api",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bulkops' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

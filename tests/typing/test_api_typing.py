@@ -1,4 +1,4 @@
-"""`mypy` accepts the public-API usage file and the `bulkops.api` package (in a subprocess)."""
+"""`mypy` accepts the public-API usage files and the packages they use (in a subprocess)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 USAGE = Path(__file__).with_name("api_usage.py")
+PYTHON_API_USAGE = Path(__file__).with_name("python_api_usage.py")
 
 
 def run_mypy(*targets: Path) -> subprocess.CompletedProcess[str]:
@@ -34,4 +35,11 @@ def run_mypy(*targets: Path) -> subprocess.CompletedProcess[str]:
 def test_public_api_usage_and_the_package_type_check_clean() -> None:
     pytest.importorskip("mypy", reason="mypy is a dev extra: pip install -e '.[dev]'")
     result = run_mypy(USAGE, REPO / "bulkops" / "api")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.timeout(300)
+def test_python_api_and_job_api_usage_type_check_clean() -> None:
+    pytest.importorskip("mypy", reason="mypy is a dev extra: pip install -e '.[dev]'")
+    result = run_mypy(PYTHON_API_USAGE, REPO / "bulkops" / "run", REPO / "bulkops" / "__init__.py")
     assert result.returncode == 0, result.stdout + result.stderr
