@@ -86,7 +86,7 @@ class ConsoleClient:
     else 16) and ``reads_per_second`` paces them (None: unpaced). ``page_size`` is the
     ``limit`` asked of list endpoints (None: learn it, asking the most the spec allows, else
     1000, and taking what the server answers; see :mod:`bulkops.api.pagination`) and
-    ``page_concurrency`` how many pages of one listing are in flight (default 8).
+    ``page_concurrency`` how many pages of one listing are in flight (default 16).
     ``connection_limit`` bounds the pooled connections; by default ``read_concurrency`` plus
     the mutations the budget can have in flight (its smallest window count), so that neither
     reads nor mutations ever queue for a connection.

@@ -35,7 +35,7 @@ def test_the_client_learns_by_default_and_keeps_an_explicit_page_size() -> None:
     assert learning.page_size == 1000 and learning.page_limit("/gates/g/gate_references") == 100
     fixed = ConsoleClient(key, url, page_size=25)
     assert fixed.page_size == 25 and fixed.page_limit("/gates") == 25
-    assert learning.page_concurrency == 8
+    assert learning.page_concurrency == 16
 
 
 def _stated_maximums() -> dict[str, Any]:

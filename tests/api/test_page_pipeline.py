@@ -17,7 +17,7 @@ import pytest
 
 from bulkops.api import BadResponseError, ServerError
 from bulkops.api.clock import wait_all_tasks_blocked
-from bulkops.api.pagination import iterate_pages
+from bulkops.api.pagination import HELD_ITEMS, held_pages, iterate_pages
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
@@ -127,6 +127,22 @@ async def test_a_slow_consumer_holds_at_most_twice_the_concurrency_in_pages() ->
     assert pages.peak_running <= 3
     # Fetching ran ahead of the consumer (fetches land at once), but never past the bound.
     assert 3 < pages.peak_pages_held <= 2 * 3
+
+
+async def test_big_pages_are_held_fewer_at_a_time() -> None:
+    pages = Pages(total=30_000, size=1000)
+    async for item in pages.pages(concurrency=16):
+        pages.consumed = item["n"] + 1
+        if item["n"] % 100 == 0:
+            await anyio.lowlevel.checkpoint()
+    assert held_pages(16, 1000) == HELD_ITEMS // 1000 == 5
+    assert 2 < pages.peak_pages_held <= 5 and pages.peak_running <= 4
+
+
+def test_held_pages_is_twice_the_concurrency_for_small_pages_and_never_below_two() -> None:
+    assert held_pages(16, 100) == 32
+    assert held_pages(1, 10) == 2
+    assert held_pages(8, 100_000) == 2
 
 
 async def test_a_fast_consumer_keeps_the_window_full() -> None:

@@ -98,7 +98,7 @@ async def test_remaining_pages_are_fetched_concurrently_but_bounded(serve, api_k
     server = ListServer(total=200, cap=5, latency=0.002)
     async with serve(server) as base_url:
         assert len(await collect(base_url, api_key)) == 200
-    assert 1 < server.max_in_flight <= 8  # the default page_concurrency
+    assert 1 < server.max_in_flight <= 16  # the default page_concurrency
 
 
 async def test_page_size_is_learnt_from_what_a_capped_server_answers(serve, api_key) -> None:
