@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import random
@@ -32,12 +33,18 @@ from typing import Any, Self
 import aiohttp
 import orjson
 
-from bulkops.api.attempts import Answer, Failed, exchange, judge
+from bulkops.api.attempts import Failed, exchange, judge
 from bulkops.api.budget import MutationBudget
 from bulkops.api.clock import Clock, MonotonicClock
 from bulkops.api.config import API_VERSION, MutationLimitsLike, Timeouts, resolve_settings
 from bulkops.api.errors import ApiError, RateLimitedError
-from bulkops.api.pagination import DEFAULT_PAGE_CONCURRENCY, iterate_pages, page_limit
+from bulkops.api.pagination import (
+    DEFAULT_PAGE_CONCURRENCY,
+    FALLBACK_PAGE_LIMIT,
+    iterate_pages,
+    list_fetcher,
+    page_limit,
+)
 from bulkops.api.reads import ReadPacer
 from bulkops.api.resources import CATALOG
 from bulkops.api.responses import RequestInfo, outcome_unknown, server_wait_too_long
@@ -133,16 +140,15 @@ class ConsoleClient:
         self.timeouts = timeout or Timeouts()
         self.respect_review_settings = respect_review_settings
         self._page_size = page_size
-        self.page_size: int = page_limit("", page_size)
-        """The ``limit`` asked of list endpoints whose spec states no maximum."""
+        self.page_size: int = page_size if page_size is not None else FALLBACK_PAGE_LIMIT
+        """The explicit ``page_size``, else 100: the ``limit`` for code that pages by hand
+        (``paginate`` asks ``page_limit(path)`` and learns what the server gives)."""
         self.page_concurrency = max(1, page_concurrency)
-        self.read_concurrency = settings.read_concurrency
-        self._reads = ReadPacer(
-            settings.read_concurrency, clock=self._clock, per_second=reads_per_second
-        )
+        self.read_concurrency = reads = settings.read_concurrency
+        self._reads = ReadPacer(reads, clock=self._clock, per_second=reads_per_second)
         if connection_limit is None:
             mutations = min((count for count, _ in self.budget.limits), default=100)
-            connection_limit = settings.read_concurrency + mutations
+            connection_limit = reads + mutations
         self.connection_limit = connection_limit
         self._rng = rng or random.Random()
         self._session: aiohttp.ClientSession | None = None
@@ -247,11 +253,13 @@ class ConsoleClient:
         kind = CATALOG.get(kind_or_path)
         path = kind.list_path if kind is not None else kind_or_path
         query = dict(filters)
+        learn = "limit" not in query and self._page_size is None
         query.setdefault("limit", self.page_limit(path))
 
-        async def fetch(page: int) -> Mapping[str, Any]:
-            return await self.request_envelope("GET", path, params={**query, "page": page}) or {}
+        async def get(params: Mapping[str, Any]) -> Mapping[str, Any]:
+            return await self.request_envelope("GET", path, params=params) or {}
 
+        fetch = list_fetcher(get, query, learn=learn)
         return iterate_pages(fetch, path=path, concurrency=self.page_concurrency)
 
     def page_limit(self, path: str) -> int:
@@ -349,31 +357,19 @@ class ConsoleClient:
         mutation: bool,
     ) -> dict[str, Any] | None:
         session = self._open_session(info)
-        if mutation:
-            permit = await self.budget.acquire()
-            try:
-                answer = await self._exchange(session, info, url, payload, params)
-            finally:
-                self.budget.release(permit)
-        else:
-            async with self._reads.slot():
-                answer = await self._exchange(session, info, url, payload, params)
-        return judge(answer, info)
-
-    async def _exchange(
-        self,
-        session: aiohttp.ClientSession,
-        info: RequestInfo,
-        url: str,
-        payload: bytes | None,
-        params: list[tuple[str, str]] | None,
-    ) -> Answer:
-        self._requests[info.method] += 1
-        self._in_flight += 1
+        permit = await self.budget.acquire() if mutation else None
         try:
-            return await exchange(session, info, url, payload, params)
+            async with contextlib.nullcontext() if mutation else self._reads.slot():
+                self._requests[info.method] += 1
+                self._in_flight += 1
+                try:
+                    answer = await exchange(session, info, url, payload, params)
+                finally:
+                    self._in_flight -= 1
         finally:
-            self._in_flight -= 1
+            if permit is not None:
+                self.budget.release(permit)
+        return judge(answer, info)
 
     def _open_session(self, info: RequestInfo) -> aiohttp.ClientSession:
         if self._session is not None:

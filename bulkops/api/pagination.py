@@ -7,7 +7,9 @@ null) and ``pagination.totalItems``. Rules:
   the spec's maximum for the endpoint when it states one, else ``PAGE_LIMIT_CEILING``). A
   server that honours less answers fewer items while ``totalItems``/``nextPage`` say there is
   more: that count is the page size. The same ``limit`` is sent on every page, so the server
-  applies the same cap and page ``n`` starts at item ``(n - 1) * page_size``.
+  applies the same cap and page ``n`` starts at item ``(n - 1) * page_size``. A server that
+  refuses the large ``limit`` outright (400 on page 1) is asked again with
+  ``FALLBACK_PAGE_LIMIT`` (100, the size bulkops always asked before), kept for every page.
 - **A sliding window of pages.** Once the first page told the page size and the total, the
   pages up to the announced total are fetched ``concurrency`` at a time: as soon as one lands,
   the next is requested (see :class:`~bulkops.api.page_window.PageWindow`). Items reach the
@@ -39,11 +41,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bulkops.api.errors import BadResponseError
+from bulkops.api.errors import BadResponseError, ValidationError
 from bulkops.api.page_window import PageWindow
 
 __all__ = [
     "DEFAULT_PAGE_CONCURRENCY",
+    "FALLBACK_PAGE_LIMIT",
     "GROWTH_PERCENT",
     "HELD_ITEMS",
     "PAGE_LIMIT_CEILING",
@@ -52,6 +55,7 @@ __all__ = [
     "FetchPage",
     "held_pages",
     "iterate_pages",
+    "list_fetcher",
     "next_page_number",
     "page_limit",
 ]
@@ -69,6 +73,9 @@ concurrency, so one listing may use every read slot of its client."""
 
 PAGE_LIMIT_CEILING = 1000
 """The ``limit`` asked of list endpoints whose spec states no maximum; the server caps it."""
+
+FALLBACK_PAGE_LIMIT = 100
+"""The ``limit`` asked again when a server refuses (400) a larger one on the first page."""
 
 SPEC_PAGE_LIMITS: dict[str, int] = {
     "/gates/{id}/dynamic_config_references": 100,
@@ -103,6 +110,32 @@ def page_limit(path: str, page_size: int | None = None) -> int:
     spec_max = next((limit for pattern, limit in _SPEC_PATTERNS if pattern.match(bare)), None)
     wanted = page_size if page_size is not None else (spec_max or PAGE_LIMIT_CEILING)
     return max(1, min(wanted, spec_max) if spec_max is not None else wanted)
+
+
+def list_fetcher(
+    get: Callable[[Mapping[str, Any]], Awaitable[Mapping[str, Any]]],
+    query: Mapping[str, Any],
+    *,
+    learn: bool,
+) -> FetchPage:
+    """A ``FetchPage`` sending ``query`` (with its ``limit``) plus ``page`` through ``get``.
+
+    With ``learn`` (the ``limit`` is ours, not the caller's), a 400 on page 1 for a ``limit``
+    above ``FALLBACK_PAGE_LIMIT`` is retried once with that limit, which every later page keeps.
+    """
+    limit = [query.get("limit")]
+
+    async def fetch(page: int) -> Mapping[str, Any]:
+        try:
+            return await get({**query, "limit": limit[0], "page": page})
+        except ValidationError:
+            asked = limit[0]
+            if not (learn and page == 1 and isinstance(asked, int) and asked > FALLBACK_PAGE_LIMIT):
+                raise
+            limit[0] = FALLBACK_PAGE_LIMIT
+            return await get({**query, "limit": FALLBACK_PAGE_LIMIT, "page": page})
+
+    return fetch
 
 
 def next_page_number(meta: Mapping[str, Any], page: int) -> int | None:

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from bulkops.api import BadResponseError, ConsoleClient
+from bulkops.api import BadResponseError, ConsoleClient, ValidationError
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -119,6 +119,42 @@ async def test_an_explicit_page_size_is_the_limit_sent(serve, api_key) -> None:
         assert len([item async for item in api.paginate("gates")]) == 30
     assert {q["limit"] for q in server.queries} == {"12"}
     assert len(server.queries) == 3
+
+
+class StrictListServer(ListServer):
+    """Refuses (400) a ``limit`` above ``maximum`` instead of capping it."""
+
+    def __init__(self, total: int, maximum: int) -> None:
+        super().__init__(total, cap=maximum)
+        self.maximum = maximum
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        if int(request.query.get("limit", 10)) > self.maximum:
+            self.queries.append(dict(request.query))
+            body = {"status": 400, "message": [f"limit must not be greater than {self.maximum}"]}
+            return web.Response(
+                status=400, body=orjson.dumps(body), content_type="application/json"
+            )
+        return await super().__call__(request)
+
+
+async def test_a_server_refusing_the_large_limit_is_asked_again_with_100(serve, api_key) -> None:
+    server = StrictListServer(total=250, maximum=100)
+    async with serve(server) as base_url, ConsoleClient(api_key=api_key, base_url=base_url) as api:
+        items = [item["id"] async for item in api.paginate("gates")]
+    assert items == [f"g{i}" for i in range(250)]
+    assert [q["limit"] for q in server.queries] == ["1000", "100", "100", "100"]
+
+
+async def test_a_limit_the_caller_chose_is_never_changed(serve, api_key) -> None:
+    server = StrictListServer(total=250, maximum=100)
+    async with (
+        serve(server) as base_url,
+        ConsoleClient(api_key=api_key, base_url=base_url, page_size=500) as api,
+    ):
+        with pytest.raises(ValidationError, match="limit must not be greater than 100"):
+            [item async for item in api.paginate("gates")]
+    assert [q["limit"] for q in server.queries] == ["500"]
 
 
 def looping_server(next_page: Callable[[int], int]) -> Callable[[web.Request], Awaitable]:
