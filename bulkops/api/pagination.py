@@ -229,8 +229,8 @@ class _Listing:
                 f"the list announced {self.total} items ({self.announced_pages} pages of "
                 f"{self.page_size}), but page {page} still names a next page, past the {limit} "
                 f"pages allowed for a list that grows while it is read (+{GROWTH_PERCENT} % + "
-                f"{SPARE_PAGES} pages): the server's paging loops, or the list grows faster than it can be "
-                "read; retry later",
+                f"{SPARE_PAGES} pages): the server's paging loops, or the list grows faster "
+                "than it can be read; retry later",
                 method="GET",
                 path=self.path,
             )

@@ -48,7 +48,7 @@ async def hold_reads(
     seen: list[int] = []
     async with (
         serve(server) as base_url,
-        ConsoleClient(api_key=api_key, base_url=base_url, **options) as api,  # type: ignore[arg-type]
+        ConsoleClient(api_key, base_url, **options) as api,  # type: ignore[arg-type]
         anyio.create_task_group() as tg,
     ):
         for i in range(reads):

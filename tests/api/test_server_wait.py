@@ -53,7 +53,7 @@ async def call(
     clock = FakeClock()
     async with (
         serve(handler) as base_url,
-        ConsoleClient(api_key=api_key, base_url=base_url, clock=clock, **options) as api,  # type: ignore[arg-type]
+        ConsoleClient(api_key, base_url, clock=clock, **options) as api,  # type: ignore[arg-type]
         clock.autojump(),
     ):
         try:
