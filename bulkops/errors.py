@@ -14,6 +14,8 @@
     │   ├── NotFoundError        404
     │   ├── ValidationError      400, with the server's message
     │   ├── RateLimitedError     429 after our retries ran out, .retry_after (seconds or None)
+    │   │   └── ServerWaitTooLongError  a 429 asking to wait longer than the cap
+    │   │                        (RetryPolicy.max_server_wait, 15 min): raised at once
     │   ├── ServerError          5xx after our retries ran out
     │   ├── BadResponseError     the answer is not the API's JSON (HTML 503 page, cut body)
     │   ├── TransportError       reset, timeout, DNS, refused
@@ -52,6 +54,7 @@ __all__ = [
     "RunError",
     "SendStopped",
     "ServerError",
+    "ServerWaitTooLongError",
     "TransportError",
     "ValidationError",
     "redact",
@@ -171,6 +174,21 @@ class RateLimitedError(ApiError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.retry_after = retry_after
+
+
+class ServerWaitTooLongError(RateLimitedError):
+    """429 whose ``Retry-After`` asks for longer than ``RetryPolicy.max_server_wait``.
+
+    Raised at once, on the first such answer: the client neither waits nor pauses the mutation
+    budget (a run would otherwise sit idle for hours). ``retry_after`` is the wait the server
+    asked for, ``max_wait`` the cap; the message says both and what to do (resume later).
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float, max_wait: float, **kwargs: object
+    ) -> None:
+        super().__init__(message, retry_after=retry_after, **kwargs)
+        self.max_wait = max_wait
 
 
 class ServerError(ApiError):

@@ -22,6 +22,7 @@ from bulkops.api.errors import (
     OutcomeUnknownError,
     RateLimitedError,
     ServerError,
+    ServerWaitTooLongError,
     TransportError,
     ValidationError,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "ResourceKind",
     "RetryPolicy",
     "ServerError",
+    "ServerWaitTooLongError",
     "Timeouts",
     "TransportError",
     "ValidationError",

@@ -10,13 +10,17 @@
 - Every mutation (POST/PATCH/PUT/DELETE) takes a permit of the project's ``MutationBudget``
   right before it is sent and gives it back when the answer (or an error) came back; a 429
   pauses the whole budget and the request is sent again (a 429 was not applied).
-- Reads (GET) never touch the budget; they can be paced with ``reads_per_second``.
+- Reads (GET) never touch the budget: at most ``read_concurrency`` are in flight, and a 429
+  or 5xx answer to one pauses every read of the client for a while (:mod:`bulkops.api.reads`).
+- A server asking (``Retry-After``) to wait longer than ``RetryPolicy.max_server_wait`` is not
+  waited for: a 429 raises ``ServerWaitTooLongError`` at once, without pausing anything.
 - Transport errors and 5xx are retried for requests that are safe to repeat (see
   :mod:`bulkops.api.retry`); a POST whose outcome is unknown raises ``OutcomeUnknownError``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import random
@@ -28,38 +32,34 @@ from typing import Any, Self
 
 import aiohttp
 import orjson
-from aiolimiter import AsyncLimiter
 
+from bulkops.api.attempts import Failed, exchange, judge
 from bulkops.api.budget import Budget, MutationBudget
 from bulkops.api.clock import Clock, MonotonicClock
 from bulkops.api.config import API_VERSION, MutationLimitsLike, Timeouts, resolve_settings
-from bulkops.api.errors import (
-    ApiError,
-    BadResponseError,
-    RateLimitedError,
-    ServerError,
+from bulkops.api.errors import ApiError, RateLimitedError
+from bulkops.api.pagination import (
+    DEFAULT_PAGE_CONCURRENCY,
+    FALLBACK_PAGE_LIMIT,
+    iterate_pages,
+    list_fetcher,
+    page_limit,
 )
-from bulkops.api.pagination import iterate_pages
+from bulkops.api.reads import ReadPacer
 from bulkops.api.resources import CATALOG
-from bulkops.api.responses import RequestInfo, decode_response, outcome_unknown, transport_error
-from bulkops.api.retry import IDEMPOTENT_METHODS, MUTATING_METHODS, RetryPolicy, parse_retry_after
+from bulkops.api.responses import RequestInfo, outcome_unknown, server_wait_too_long
+from bulkops.api.retry import IDEMPOTENT_METHODS, MUTATING_METHODS, RetryPolicy, format_wait
 from bulkops.api.urls import ApiUrls, encode_query
 
 __all__ = ["ClientStatistics", "ConsoleClient"]
 
 log = logging.getLogger("bulkops.api")
 
-# Failures that happen before a byte of the request left: safe to retry even for a POST.
-_NOT_SENT: tuple[type[BaseException], ...] = (
-    aiohttp.ClientConnectorError,
-    *((aiohttp.ConnectionTimeoutError,) if hasattr(aiohttp, "ConnectionTimeoutError") else ()),
-)
-_REQUEST_ID_HEADERS = ("x-request-id", "x-statsig-request-id", "x-amzn-requestid", "cf-ray")
-
 
 @dataclass(frozen=True)
 class ClientStatistics:
-    """A snapshot of what the client did: attempts by method, retries, 429s, unknown outcomes."""
+    """A snapshot of what the client did: attempts by method, retries, 429s, unknown outcomes,
+    and its reads now (in flight, waiting for a slot, pauses after 429/5xx)."""
 
     requests: Mapping[str, int]
     retries: int
@@ -67,26 +67,17 @@ class ClientStatistics:
     outcome_unknown: int
     errors: int
     in_flight: int
+    reads_in_flight: int = 0
+    reads_waiting: int = 0
+    read_pauses: int = 0
+    """Times a 429 or 5xx answer to a read paused every read of the client."""
+    read_paused_until: float | None = None
+    """Clock time until which the client sends no read, or None."""
 
     @property
     def total_requests(self) -> int:
         """Attempts sent, all methods together (retries included)."""
         return sum(self.requests.values())
-
-
-class _Failed(Exception):
-    """One attempt failed; the retry loop decides what to do with ``error``."""
-
-    def __init__(
-        self, error: ApiError, *, retryable: bool, sent: bool, retry_after: float | None = None
-    ) -> None:
-        super().__init__(str(error))
-        self.error, self.retryable, self.sent, self.retry_after = (
-            error,
-            retryable,
-            sent,
-            retry_after,
-        )
 
 
 class ConsoleClient:
@@ -98,8 +89,14 @@ class ConsoleClient:
     ``timeout`` is a :class:`Timeouts` or a number (the total per attempt); by default 10 s
     to connect, 60 s per read of the answer, 300 s per attempt in all. ``max_retries``
     bounds retries after transport errors and 5xx; ``clock`` times backoff waits and the
-    budget; ``reads_per_second`` paces GETs (None: unpaced); ``page_size`` is the ``limit``
-    asked of list endpoints and ``page_concurrency`` how many pages are fetched at once.
+    budget; ``read_concurrency`` bounds the GETs in flight (else ``BULKOPS_READ_CONCURRENCY``,
+    else 16) and ``reads_per_second`` paces them (None: unpaced). ``page_size`` is the
+    ``limit`` asked of list endpoints (None: learn it, asking the most the spec allows, else
+    1000, and taking what the server answers; see :mod:`bulkops.api.pagination`) and
+    ``page_concurrency`` how many pages of one listing are in flight (default 16).
+    ``connection_limit`` bounds the pooled connections; by default ``read_concurrency`` plus
+    the mutations the budget can have in flight (its smallest window count), so that neither
+    reads nor mutations ever queue for a connection.
     ``key_hint`` says where the key came from in 401/403 messages (e.g. ``--target-api-key or
     STATSIG_TARGET_CONSOLE_API_KEY``; default: the source connection's option and variable).
     """
@@ -117,14 +114,17 @@ class ConsoleClient:
         max_retries: int | None = None,
         retry_policy: RetryPolicy | None = None,
         clock: Clock | None = None,
-        page_size: int = 100,
-        page_concurrency: int = 4,
+        page_size: int | None = None,
+        page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
         reads_per_second: float | None = None,
-        connection_limit: int = 64,
+        connection_limit: int | None = None,
         rng: random.Random | None = None,
         key_hint: str = "",
+        read_concurrency: int | None = None,
     ) -> None:
-        settings = resolve_settings(api_key, base_url, mutation_limits)
+        settings = resolve_settings(
+            api_key, base_url, mutation_limits, read_concurrency=read_concurrency
+        )
         self._api_key = settings.api_key
         self._key_hint = key_hint
         self.base_url = settings.base_url
@@ -141,10 +141,17 @@ class ConsoleClient:
             timeout = Timeouts(total=float(timeout))
         self.timeouts = timeout or Timeouts()
         self.respect_review_settings = respect_review_settings
-        self.page_size = page_size
+        self._page_size = page_size
+        self.page_size: int = page_size if page_size is not None else FALLBACK_PAGE_LIMIT
+        """The explicit ``page_size``, else 100: the ``limit`` for code that pages by hand
+        (``paginate`` asks ``page_limit(path)`` and learns what the server gives)."""
         self.page_concurrency = max(1, page_concurrency)
-        self._read_limiter = AsyncLimiter(reads_per_second, 1.0) if reads_per_second else None
-        self._connection_limit = connection_limit
+        self.read_concurrency = reads = settings.read_concurrency
+        self._reads = ReadPacer(reads, clock=self._clock, per_second=reads_per_second)
+        if connection_limit is None:
+            mutations = min((count for count, _ in self.budget.limits), default=100)
+            connection_limit = reads + mutations
+        self.connection_limit = connection_limit
         self._rng = rng or random.Random()
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -171,7 +178,7 @@ class ConsoleClient:
         self._session = aiohttp.ClientSession(
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.read),
-            connector=aiohttp.TCPConnector(limit=self._connection_limit),
+            connector=aiohttp.TCPConnector(limit=self.connection_limit),
             json_serialize=lambda obj: orjson.dumps(obj).decode(),
             raise_for_status=False,
         )
@@ -241,20 +248,29 @@ class ConsoleClient:
     def paginate(self, kind_or_path: str, **filters: Any) -> AsyncIterator[dict[str, Any]]:
         """Every item of a list endpoint, streamed in order (``"gates"`` or ``"/gates"``).
 
-        ``filters`` become query parameters (lists are repeated: ``tags=["a", "b"]``).
+        ``filters`` become query parameters (lists are repeated: ``tags=["a", "b"]``). Pages
+        are fetched ahead, ``page_concurrency`` at a time; to stop early and end those fetches
+        at once, close the iterator (``async with contextlib.aclosing(...)``).
         """
         kind = CATALOG.get(kind_or_path)
         path = kind.list_path if kind is not None else kind_or_path
         query = dict(filters)
-        query.setdefault("limit", self.page_size)
+        learn = "limit" not in query and self._page_size is None
+        query.setdefault("limit", self.page_limit(path))
 
-        async def fetch(page: int) -> Mapping[str, Any]:
-            return await self.request_envelope("GET", path, params={**query, "page": page}) or {}
+        async def get(params: Mapping[str, Any]) -> Mapping[str, Any]:
+            return await self.request_envelope("GET", path, params=params) or {}
 
+        fetch = list_fetcher(get, query, learn=learn)
         return iterate_pages(fetch, path=path, concurrency=self.page_concurrency)
+
+    def page_limit(self, path: str) -> int:
+        """The ``limit`` this client sends to the list endpoint ``path``."""
+        return page_limit(path, self._page_size)
 
     def statistics(self) -> ClientStatistics:
         """A snapshot of the client's counters (the budget has its own ``statistics()``)."""
+        reads = self._reads.statistics()
         return ClientStatistics(
             requests=dict(self._requests),
             retries=self._retries,
@@ -262,6 +278,10 @@ class ConsoleClient:
             outcome_unknown=self._outcome_unknown,
             errors=self._errors,
             in_flight=self._in_flight,
+            reads_in_flight=reads.in_flight,
+            reads_waiting=reads.waiting,
+            read_pauses=reads.pauses,
+            read_paused_until=reads.paused_until,
         )
 
     # -- internals ------------------------------------------------------------------------
@@ -279,30 +299,33 @@ class ConsoleClient:
         while True:
             try:
                 return await self._attempt(info, url, payload, params, mutation)
-            except _Failed as failed:
+            except Failed as failed:
                 error = failed.error
                 if isinstance(error, RateLimitedError):
                     limited += 1
                     self._rate_limited += 1
+                    if _too_long(error.retry_after, policy):
+                        raise server_wait_too_long(error, policy.max_server_wait) from None
                     if mutation:
                         self.budget.pause(error.retry_after)
-                    if limited > policy.max_rate_limited or _too_long(error, policy):
+                    else:
+                        self._reads.pause(policy.wait(limited - 1, error.retry_after, self._rng))
+                    if limited > policy.max_rate_limited:
                         raise self._give_up(error, limited) from None
                     self._retries += 1
-                    if not mutation:
-                        await self._clock.sleep(
-                            policy.wait(limited - 1, error.retry_after, self._rng)
-                        )
-                    continue
+                    continue  # a read waits out the reads' pause before it is sent again
                 if failed.retryable and failed.sent and not safe:
                     self._outcome_unknown += 1
                     self._errors += 1
                     raise outcome_unknown(error) from None
-                if (
-                    not failed.retryable
-                    or failures >= policy.max_retries
-                    or _too_long(error, policy, failed.retry_after)
-                ):
+                if failed.retryable and _too_long(failed.retry_after, policy):
+                    self._errors += 1
+                    error.message += (
+                        f" [the server asked to wait {format_wait(failed.retry_after or 0)}, "
+                        f"more than the {format_wait(policy.max_server_wait)} bulkops waits]"
+                    )
+                    raise error from None
+                if not failed.retryable or failures >= policy.max_retries:
                     self._errors += 1
                     raise self._give_up(error, failures + 1) from None
                 delay = policy.wait(failures, failed.retry_after, self._rng)
@@ -317,7 +340,10 @@ class ConsoleClient:
                     failures,
                     policy.max_retries,
                 )
-                await self._clock.sleep(delay)
+                if not mutation and (error.status or 0) >= 500:
+                    self._reads.pause(delay)  # every read of the client waits it out
+                else:
+                    await self._clock.sleep(delay)
 
     def _give_up(self, error: ApiError, attempts: int) -> ApiError:
         if attempts > 1:
@@ -332,64 +358,35 @@ class ConsoleClient:
         params: list[tuple[str, str]] | None,
         mutation: bool,
     ) -> dict[str, Any] | None:
-        if self._session is None:
-            if self._closed:
-                raise RuntimeError(
-                    f"cannot send {info.method} {info.path}: this ConsoleClient is closed "
-                    "(its `async with` block ended); send requests inside the block, or open "
-                    "a new client"
-                )
-            raise RuntimeError(
-                f"cannot send {info.method} {info.path}: the client is not open; use it as "
-                "`async with ConsoleClient(...) as client:`"
-            )
-        if not mutation and self._read_limiter is not None:
-            await self._read_limiter.acquire()
+        session = self._open_session(info)
         permit = await self.budget.acquire() if mutation else None
-        self._requests[info.method] += 1
-        self._in_flight += 1
         try:
-            async with self._session.request(
-                info.method, url, data=payload, params=params
-            ) as response:
-                status, headers = response.status, response.headers
-                raw = await response.read()
-        except _NOT_SENT as exc:
-            raise _Failed(
-                transport_error(exc, info, sent=False), retryable=True, sent=False
-            ) from exc
-        except aiohttp.ClientPayloadError as exc:
-            cut = BadResponseError(
-                f"the answer was cut off ({type(exc).__name__}): the connection broke mid-body; "
-                "retry, and check the network if it keeps happening",
-                **info.fields(None, None),
-            )
-            raise _Failed(cut, retryable=True, sent=True) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _Failed(transport_error(exc, info, sent=True), retryable=True, sent=True) from exc
+            async with contextlib.nullcontext() if mutation else self._reads.slot():
+                self._requests[info.method] += 1
+                self._in_flight += 1
+                try:
+                    answer = await exchange(session, info, url, payload, params)
+                finally:
+                    self._in_flight -= 1
         finally:
-            self._in_flight -= 1
             if permit is not None:
                 self.budget.release(permit)
-        retry_after = parse_retry_after(headers.get("Retry-After"))
-        request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
-        try:
-            return decode_response(
-                status,
-                raw,
-                info,
-                content_type=headers.get("Content-Type", ""),
-                retry_after=retry_after,
-                request_id=request_id,
+        return judge(answer, info)
+
+    def _open_session(self, info: RequestInfo) -> aiohttp.ClientSession:
+        if self._session is not None:
+            return self._session
+        if self._closed:
+            raise RuntimeError(
+                f"cannot send {info.method} {info.path}: this ConsoleClient is closed "
+                "(its `async with` block ended); send requests inside the block, or open "
+                "a new client"
             )
-        except ApiError as error:
-            retryable = isinstance(error, (ServerError, RateLimitedError)) or (
-                isinstance(error, BadResponseError) and status >= 500
-            )
-            log.debug("%s %s -> %s", info.method, info.path, status)
-            raise _Failed(error, retryable=retryable, sent=True, retry_after=retry_after) from None
+        raise RuntimeError(
+            f"cannot send {info.method} {info.path}: the client is not open; use it as "
+            "`async with ConsoleClient(...) as client:`"
+        )
 
 
-def _too_long(error: ApiError, policy: RetryPolicy, retry_after: float | None = None) -> bool:
-    wait = getattr(error, "retry_after", None) or retry_after
+def _too_long(wait: float | None, policy: RetryPolicy) -> bool:
     return wait is not None and wait > policy.max_server_wait

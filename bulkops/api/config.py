@@ -9,6 +9,8 @@ mean the same thing everywhere:
   ``https://statsigapi.net/console/v1``.
 - Mutation limits: ``mutation_limits`` (``--mutation-limit``), else ``BULKOPS_MUTATION_LIMITS``,
   else the documented policy (100 per 10 s and 900 per 15 min).
+- Read concurrency: ``read_concurrency`` (``--read-concurrency``), else
+  ``BULKOPS_READ_CONCURRENCY``, else 16 GET requests in flight per client (1 to 1000).
 """
 
 from __future__ import annotations
@@ -23,21 +25,30 @@ from bulkops.api.errors import ConfigError
 __all__ = [
     "API_VERSION",
     "DEFAULT_BASE_URL",
+    "DEFAULT_READ_CONCURRENCY",
     "ENV_API_KEY",
     "ENV_API_URL",
     "ENV_MUTATION_LIMITS",
+    "ENV_READ_CONCURRENCY",
+    "MAX_READ_CONCURRENCY",
     "ClientSettings",
     "MutationLimitsLike",
     "Timeouts",
     "resolve_api_key",
     "resolve_base_url",
     "resolve_mutation_limits",
+    "resolve_read_concurrency",
     "resolve_settings",
 ]
 
 ENV_API_KEY = "STATSIG_CONSOLE_API_KEY"
 ENV_API_URL = "STATSIG_CONSOLE_API_URL"
 ENV_MUTATION_LIMITS = "BULKOPS_MUTATION_LIMITS"
+ENV_READ_CONCURRENCY = "BULKOPS_READ_CONCURRENCY"
+DEFAULT_READ_CONCURRENCY = 16
+"""GET requests in flight per client: reads are not metered, latency is their whole cost, and
+16 overlap a far-away API's 100-300 ms well without looking like a flood to it."""
+MAX_READ_CONCURRENCY = 1000
 DEFAULT_BASE_URL = "https://statsigapi.net/console/v1"
 API_VERSION = "20240601"
 
@@ -65,6 +76,7 @@ class ClientSettings:
     api_key: str = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
     mutation_limits: tuple[tuple[int, float], ...] = ((100, 10.0), (900, 900.0))
+    read_concurrency: int = DEFAULT_READ_CONCURRENCY
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -118,15 +130,49 @@ def resolve_mutation_limits(
         ) from None
 
 
+def resolve_read_concurrency(
+    read_concurrency: int | None = None, env: Mapping[str, str] | None = None
+) -> int:
+    """GET requests in flight per client: the argument, else ``BULKOPS_READ_CONCURRENCY``,
+    else 16; a whole number from 1 to 1000, anything else raises ConfigError."""
+    how = f"--read-concurrency N or {ENV_READ_CONCURRENCY}=N"
+    if read_concurrency is None:
+        text = (_env(env).get(ENV_READ_CONCURRENCY) or "").strip()
+        if not text:
+            return DEFAULT_READ_CONCURRENCY
+        try:
+            value = int(text)
+        except ValueError:
+            raise ConfigError(
+                f"{ENV_READ_CONCURRENCY}={text[:40]!r} is not a whole number: set {how}, "
+                f"N from 1 to {MAX_READ_CONCURRENCY} (default {DEFAULT_READ_CONCURRENCY})"
+            ) from None
+    elif isinstance(read_concurrency, bool) or not isinstance(read_concurrency, int):
+        raise ConfigError(
+            f"read concurrency must be a whole number, got {read_concurrency!r}: set {how}"
+        )
+    else:
+        value = read_concurrency
+    if not 1 <= value <= MAX_READ_CONCURRENCY:
+        raise ConfigError(
+            f"read concurrency {value} is out of range: use 1 to {MAX_READ_CONCURRENCY} GET "
+            f"requests in flight ({how}; default {DEFAULT_READ_CONCURRENCY})"
+        )
+    return value
+
+
 def resolve_settings(
     api_key: str | None = None,
     base_url: str | None = None,
     mutation_limits: MutationLimitsLike | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    read_concurrency: int | None = None,
 ) -> ClientSettings:
-    """Resolve all three settings at once (arguments win over the environment)."""
+    """Resolve every setting at once (arguments win over the environment)."""
     return ClientSettings(
         api_key=resolve_api_key(api_key, env),
         base_url=resolve_base_url(base_url, env),
         mutation_limits=resolve_mutation_limits(mutation_limits, env),
+        read_concurrency=resolve_read_concurrency(read_concurrency, env),
     )

@@ -7,6 +7,7 @@
     ├── NotFoundError      404
     ├── ValidationError    400 with the server's message
     ├── RateLimitedError   429, .retry_after
+    │   └── ServerWaitTooLongError  429 asking to wait longer than RetryPolicy.max_server_wait
     ├── ServerError        5xx
     ├── BadResponseError   the answer is not the API's JSON
     ├── TransportError     reset, timeout, DNS, refused
@@ -23,6 +24,7 @@ from bulkops.errors import (
     OutcomeUnknownError,
     RateLimitedError,
     ServerError,
+    ServerWaitTooLongError,
     TransportError,
     ValidationError,
     redact,
@@ -38,6 +40,7 @@ __all__ = [
     "OutcomeUnknownError",
     "RateLimitedError",
     "ServerError",
+    "ServerWaitTooLongError",
     "TransportError",
     "ValidationError",
     "redact",

@@ -22,16 +22,19 @@ from bulkops.api.errors import (
     OutcomeUnknownError,
     RateLimitedError,
     ServerError,
+    ServerWaitTooLongError,
     TransportError,
     ValidationError,
     redact,
 )
+from bulkops.api.retry import format_wait
 
 __all__ = [
     "RequestInfo",
     "decode_response",
     "error_for_status",
     "outcome_unknown",
+    "server_wait_too_long",
     "transport_error",
 ]
 
@@ -228,6 +231,23 @@ def outcome_unknown(error: ApiError) -> OutcomeUnknownError:
         f"{why} after the request was sent, so it may or may not have been applied; it was "
         f"not re-sent: read the current state before trying again ({error.message})",
         cause=error,
+        status=error.status,
+        method=error.method,
+        path=error.path,
+        request_id=error.request_id,
+    )
+
+
+def server_wait_too_long(error: RateLimitedError, max_wait: float) -> ServerWaitTooLongError:
+    """The error for a 429 whose ``Retry-After`` asks for more than ``max_wait`` seconds."""
+    asked = error.retry_after or 0.0
+    return ServerWaitTooLongError(
+        f"rate limited (429): the server asked to wait {format_wait(asked)}, longer than the "
+        f"{format_wait(max_wait)} bulkops waits at most (RetryPolicy.max_server_wait), so "
+        "nothing was paused or retried: this project's budget is spent, perhaps by another "
+        "client; run again (or resume the run) after that time",
+        retry_after=asked,
+        max_wait=max_wait,
         status=error.status,
         method=error.method,
         path=error.path,

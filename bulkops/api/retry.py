@@ -5,8 +5,11 @@
 - Our own waits are exponential backoff with *full jitter* (uniform in ``[0, base * 2**n]``,
   capped), which spreads retries of many tasks apart.
 - A server-given wait (``Retry-After``, seconds or HTTP-date) is a floor: jitter is only ever
-  added on top, and it is not capped at a small maximum. ``Retry-After: 0``, absent or
-  unparsable means "no hint".
+  added on top, and it is not capped at our small backoff maximum. ``Retry-After: 0``,
+  negative, absent, unparsable, infinite or a date in the past means "no hint".
+- But a server may not park us for hours: a wait longer than ``RetryPolicy.max_server_wait``
+  (default 900 s, the API's 15-minute window) is not waited for at all. The client raises
+  ``ServerWaitTooLongError`` (429) or gives up on the 5xx at once, without pausing anything.
 """
 
 from __future__ import annotations
@@ -21,8 +24,12 @@ __all__ = [
     "IDEMPOTENT_METHODS",
     "MUTATING_METHODS",
     "RetryPolicy",
+    "format_wait",
     "parse_retry_after",
 ]
+
+DEFAULT_MAX_SERVER_WAIT = 900.0
+"""The longest ``Retry-After`` honoured: the 15-minute window of the API's mutation limits."""
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -68,14 +75,16 @@ class RetryPolicy:
     ``max_retries`` bounds retries after transport errors and 5xx (idempotent requests only);
     ``max_rate_limited`` bounds consecutive 429s before ``RateLimitedError``; backoff grows
     from ``backoff_base`` doubling per attempt up to ``backoff_max``. A server asking to wait
-    longer than ``max_server_wait`` is not waited for: the error is raised with the hint.
+    longer than ``max_server_wait`` seconds (default 900, the API's 15-minute window) is not
+    waited for: a 429 raises ``ServerWaitTooLongError`` at once (nothing is paused), a 5xx
+    its ``ServerError`` with the asked wait in the message.
     """
 
     max_retries: int = 4
     max_rate_limited: int = 10
     backoff_base: float = 0.5
     backoff_max: float = 30.0
-    max_server_wait: float = 3600.0
+    max_server_wait: float = DEFAULT_MAX_SERVER_WAIT
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Full-jitter wait before retry number ``attempt`` (0-based)."""
@@ -88,3 +97,13 @@ class RetryPolicy:
         if retry_after is None:
             return ours
         return retry_after + min(ours, 0.1 * retry_after)
+
+
+def format_wait(seconds: float) -> str:
+    """``seconds`` for a message: ``"86400 s (24 h)"``, ``"90 s (1.5 min)"``, ``"7 s"``."""
+    text = f"{seconds:.0f} s" if 10 <= seconds < 1e9 else f"{seconds:.3g} s"
+    if seconds >= 3600:
+        return f"{text} ({seconds / 3600:.3g} h)"
+    if seconds >= 60:
+        return f"{text} ({seconds / 60:.3g} min)"
+    return text

@@ -31,8 +31,6 @@ from bulkops.errors import ConfigError
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
-    "DEFAULT_READ_CONCURRENCY",
-    "ENV_READ_CONCURRENCY",
     "MAX_CONCURRENCY",
     "SOURCE",
     "ConnectionSettings",
@@ -42,14 +40,11 @@ __all__ = [
     "key_hint",
     "resolve_connections",
     "resolve_limits",
-    "resolve_read_concurrency",
 ]
 
 SOURCE = "source"
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 1000
-DEFAULT_READ_CONCURRENCY = 16
-ENV_READ_CONCURRENCY = "BULKOPS_READ_CONCURRENCY"
 
 Limits = tuple[MutationLimit, ...]
 
@@ -144,23 +139,3 @@ def resolve_limits(
 def format_limits(limits: Iterable[MutationLimit]) -> str:
     """``100/10s, 900/900s``."""
     return ", ".join(f"{count}/{span:g}s" for count, span in limits)
-
-
-def resolve_read_concurrency(given: int | None = None, env: Mapping[str, str] | None = None) -> int:
-    """Reads in flight while planning: ``given``, else ``BULKOPS_READ_CONCURRENCY``, else 16."""
-    if given is not None:
-        value: object = given
-    else:
-        value = (os.environ if env is None else env).get(ENV_READ_CONCURRENCY, "").strip()
-        if not value:
-            return DEFAULT_READ_CONCURRENCY
-    try:
-        number = int(str(value))
-    except ValueError:
-        number = 0
-    if not 1 <= number <= MAX_CONCURRENCY:
-        raise ConfigError(
-            f"read concurrency {value!r}: use a whole number from 1 to {MAX_CONCURRENCY} "
-            f"(--read-concurrency or {ENV_READ_CONCURRENCY})"
-        )
-    return number

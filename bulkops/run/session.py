@@ -23,13 +23,13 @@ from typing import Any
 import anyio
 
 from bulkops.api.budget import Budget
+from bulkops.api.config import resolve_read_concurrency
 from bulkops.errors import ApiError, AuthError, ConfigError, NotConfirmedError
 from bulkops.run.connections import (
     DEFAULT_CONCURRENCY,
     ConnectionSettings,
     format_limits,
     key_hint,
-    resolve_read_concurrency,
 )
 from bulkops.run.hooks import RunHooks
 from bulkops.run.identity import META_KEY, check_project_ids, read_project_ids
@@ -238,10 +238,13 @@ async def execute(
         return True
 
     concurrency = settings.concurrency or meta.concurrency or DEFAULT_CONCURRENCY
-    reads = resolve_read_concurrency(settings.read_concurrency)
+    try:
+        reads = resolve_read_concurrency(settings.read_concurrency)
+    except ConfigError as exc:
+        return RunOutcome(run_id, ExitCode.USAGE, message=str(exc), error=exc, kept=not fresh)
     outcome: Outcome = await drive(
         journal,
-        _clients(conns, limits, settings.budgets),
+        _clients(conns, limits, settings.budgets, reads),
         job=job,
         replan=replan,
         decide=decide,
@@ -271,7 +274,10 @@ async def execute(
 
 
 def _clients(
-    conns: Mapping[str, ConnectionSettings], limits: Any, given: Mapping[str, Budget]
+    conns: Mapping[str, ConnectionSettings],
+    limits: Any,
+    given: Mapping[str, Budget],
+    read_concurrency: int,
 ) -> dict[str, Any]:
     """One ``ConsoleClient`` per connection; connections with one key share one budget."""
     from bulkops.api import ConsoleClient, MutationBudget
@@ -287,6 +293,10 @@ def _clients(
             )
         hint = "" if name == "source" else key_hint(name)
         clients[name] = ConsoleClient(
-            api_key=c.api_key, base_url=c.base_url, budget=budget, key_hint=hint
+            api_key=c.api_key,
+            base_url=c.base_url,
+            budget=budget,
+            key_hint=hint,
+            read_concurrency=read_concurrency,
         )
     return clients

@@ -9,9 +9,11 @@ from bulkops.api.config import (
     ENV_API_KEY,
     ENV_API_URL,
     ENV_MUTATION_LIMITS,
+    ENV_READ_CONCURRENCY,
     resolve_api_key,
     resolve_base_url,
     resolve_mutation_limits,
+    resolve_read_concurrency,
     resolve_settings,
 )
 from bulkops.api.errors import ConfigError
@@ -70,3 +72,30 @@ def test_limits_accept_strings_and_pairs() -> None:
 def test_bad_limits_are_a_config_error_that_shows_the_syntax(text: str) -> None:
     with pytest.raises(ConfigError, match="100/10s"):
         resolve_mutation_limits(None, env={ENV_MUTATION_LIMITS: text})
+
+
+def test_read_concurrency_defaults_to_16() -> None:
+    assert resolve_read_concurrency(None, env={}) == 16
+    assert resolve_settings("console-x", env={}).read_concurrency == 16
+
+
+def test_read_concurrency_argument_wins_over_the_environment() -> None:
+    env = {ENV_READ_CONCURRENCY: "32"}
+    assert resolve_read_concurrency(None, env=env) == 32
+    assert resolve_read_concurrency(4, env=env) == 4
+    assert resolve_settings("console-x", env=env, read_concurrency=8).read_concurrency == 8
+
+
+@pytest.mark.parametrize("text", ["abc", "1.5", "0", "1001", "-4", "16 reads"])
+def test_bad_read_concurrency_in_the_environment_is_a_config_error(text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_read_concurrency(None, env={ENV_READ_CONCURRENCY: text})
+    message = str(info.value)
+    assert ENV_READ_CONCURRENCY in message and "--read-concurrency" in message
+    assert "1 to 1000" in message
+
+
+@pytest.mark.parametrize("value", [0, 1001, True, 2.0, "8"])
+def test_bad_read_concurrency_argument_is_a_config_error(value: object) -> None:
+    with pytest.raises(ConfigError, match="read concurrency"):
+        resolve_read_concurrency(value, env={})  # type: ignore[arg-type]

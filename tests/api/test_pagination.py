@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import math
 import tracemalloc
+from collections.abc import Awaitable, Callable
 
+import anyio
 import orjson
 import pytest
 from aiohttp import web
 
-from bulkops.api import ConsoleClient
+from bulkops.api import BadResponseError, ConsoleClient, ValidationError
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -96,7 +98,97 @@ async def test_remaining_pages_are_fetched_concurrently_but_bounded(serve, api_k
     server = ListServer(total=200, cap=5, latency=0.002)
     async with serve(server) as base_url:
         assert len(await collect(base_url, api_key)) == 200
-    assert 1 < server.max_in_flight <= 4
+    assert 1 < server.max_in_flight <= 16  # the default page_concurrency
+
+
+async def test_page_size_is_learnt_from_what_a_capped_server_answers(serve, api_key) -> None:
+    server = ListServer(total=50, cap=7)
+    async with serve(server) as base_url, ConsoleClient(api_key=api_key, base_url=base_url) as api:
+        items = [item["id"] async for item in api.paginate("gates")]
+    assert items == [f"g{i}" for i in range(50)]
+    assert {q["limit"] for q in server.queries} == {"1000"}  # the same limit on every page
+    assert sorted(int(q["page"]) for q in server.queries) == list(range(1, 9))  # 8 pages of 7
+
+
+async def test_an_explicit_page_size_is_the_limit_sent(serve, api_key) -> None:
+    server = ListServer(total=30, cap=1000)
+    async with (
+        serve(server) as base_url,
+        ConsoleClient(api_key=api_key, base_url=base_url, page_size=12) as api,
+    ):
+        assert len([item async for item in api.paginate("gates")]) == 30
+    assert {q["limit"] for q in server.queries} == {"12"}
+    assert len(server.queries) == 3
+
+
+class StrictListServer(ListServer):
+    """Refuses (400) a ``limit`` above ``maximum`` instead of capping it."""
+
+    def __init__(self, total: int, maximum: int) -> None:
+        super().__init__(total, cap=maximum)
+        self.maximum = maximum
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        if int(request.query.get("limit", 10)) > self.maximum:
+            self.queries.append(dict(request.query))
+            body = {"status": 400, "message": [f"limit must not be greater than {self.maximum}"]}
+            return web.Response(
+                status=400, body=orjson.dumps(body), content_type="application/json"
+            )
+        return await super().__call__(request)
+
+
+async def test_a_server_refusing_the_large_limit_is_asked_again_with_100(serve, api_key) -> None:
+    server = StrictListServer(total=250, maximum=100)
+    async with serve(server) as base_url, ConsoleClient(api_key=api_key, base_url=base_url) as api:
+        items = [item["id"] async for item in api.paginate("gates")]
+    assert items == [f"g{i}" for i in range(250)]
+    assert [q["limit"] for q in server.queries] == ["1000", "100", "100", "100"]
+
+
+async def test_a_limit_the_caller_chose_is_never_changed(serve, api_key) -> None:
+    server = StrictListServer(total=250, maximum=100)
+    async with (
+        serve(server) as base_url,
+        ConsoleClient(api_key=api_key, base_url=base_url, page_size=500) as api,
+    ):
+        with pytest.raises(ValidationError, match="limit must not be greater than 100"):
+            [item async for item in api.paginate("gates")]
+    assert [q["limit"] for q in server.queries] == ["500"]
+
+
+def looping_server(next_page: Callable[[int], int]) -> Callable[[web.Request], Awaitable]:
+    """Every page holds 10 items, announces 40 in all, and names ``next_page(page)`` next."""
+
+    async def handle(request: web.Request) -> web.Response:
+        page = int(request.query["page"])
+        items = [{"id": f"g{page}-{i}"} for i in range(10)]
+        link = f"/console/v1/gates?page={next_page(page)}&limit=10"
+        body = {"data": items, "pagination": {"totalItems": 40, "nextPage": link}}
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+    return handle
+
+
+@pytest.mark.parametrize("back_to", [1, 2])
+async def test_a_next_page_pointing_back_ends_the_listing_with_a_bad_response(
+    serve, api_key, back_to
+) -> None:
+    server = looping_server(lambda page: back_to if page == 2 else page + 1)
+    async with serve(server) as base_url, ConsoleClient(api_key=api_key, base_url=base_url) as api:
+        with anyio.fail_after(10), pytest.raises(BadResponseError) as info:
+            [item async for item in api.paginate("gates")]
+    assert str(info.value).startswith("GET /gates: page 2 of the list names page")
+    assert "does not advance" in str(info.value)
+
+
+async def test_a_list_that_never_ends_is_cut_off_past_its_total(serve, api_key) -> None:
+    server = looping_server(lambda page: page + 1)
+    async with serve(server) as base_url, ConsoleClient(api_key=api_key, base_url=base_url) as api:
+        with anyio.fail_after(10), pytest.raises(BadResponseError) as info:
+            [item async for item in api.paginate("gates")]
+    assert "announced 40 items (4 pages of 10)" in str(info.value)
+    assert api.statistics().requests["GET"] == 10  # ceil(44 / 10) + 5 pages, then no more
 
 
 async def test_filters_become_query_parameters(serve, api_key) -> None:

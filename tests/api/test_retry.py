@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
-from bulkops.api.retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
+from bulkops.api.retry import IDEMPOTENT_METHODS, RetryPolicy, format_wait, parse_retry_after
 
 NOW = 1_700_000_000.0
 
@@ -17,7 +17,10 @@ def test_retry_after_in_seconds(value: str, seconds: float) -> None:
     assert parse_retry_after(value, now=NOW) == seconds
 
 
-@pytest.mark.parametrize("value", [None, "", "0", "-3", "soon", "nan", "inf"])
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "   ", "0", "-0", "-3", "-1e9", "soon", "nan", "inf", "-inf", "1e400", "7 s"],
+)
 def test_retry_after_zero_absent_or_garbage_is_no_hint(value: str | None) -> None:
     assert parse_retry_after(value, now=NOW) is None
 
@@ -29,6 +32,33 @@ def test_retry_after_as_http_date_counts_from_now() -> None:
 
 def test_retry_after_http_date_in_the_past_is_no_hint() -> None:
     assert parse_retry_after(formatdate(NOW - 30, usegmt=True), now=NOW) is None
+
+
+def test_retry_after_garbled_http_date_is_no_hint() -> None:
+    assert parse_retry_after("Wed, 99 Foo 2015 07:28:00 GMT", now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("86400", 86400.0), ("1e308", 1e308), (formatdate(NOW + 2e6), 2e6)]
+)
+def test_huge_waits_are_parsed_as_they_are_for_the_cap_to_refuse(
+    value: str, seconds: float
+) -> None:
+    parsed = parse_retry_after(value, now=NOW)
+    assert parsed == pytest.approx(seconds)
+    assert parsed is not None and parsed > RetryPolicy().max_server_wait
+
+
+def test_the_longest_server_wait_honoured_is_the_15_minute_window() -> None:
+    assert RetryPolicy().max_server_wait == 900.0
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(1.5, "1.5 s"), (90, "90 s (1.5 min)"), (900, "900 s (15 min)"), (86400, "86400 s (24 h)")],
+)
+def test_waits_read_well_in_messages(seconds: float, text: str) -> None:
+    assert format_wait(seconds) == text
 
 
 def test_post_is_not_idempotent_but_put_patch_delete_are() -> None:

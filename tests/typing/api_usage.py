@@ -34,6 +34,7 @@ from bulkops.api import (
     ResourceKind,
     RetryPolicy,
     ServerError,
+    ServerWaitTooLongError,
     Timeouts,
     TransportError,
     ValidationError,
@@ -64,6 +65,7 @@ async def client_usage() -> None:
         reads_per_second=20.0,
     )
     ConsoleClient(timeout=30.0)
+    ConsoleClient(page_size=None, read_concurrency=32, connection_limit=None)
     async with client:
         gate: dict[str, Any]
         async for gate in client.paginate("gates", type="STALE", idType=["userID", "stableID"]):
@@ -77,6 +79,10 @@ async def client_usage() -> None:
         del data, envelope
     stats: ClientStatistics = client.statistics()
     total: int = stats.total_requests + stats.retries + stats.rate_limited
+    reads: int = stats.reads_in_flight + stats.reads_waiting + stats.read_pauses
+    read_paused_until: float | None = stats.read_paused_until
+    limit: int = client.page_limit("/gates") + client.page_size + client.read_concurrency
+    del reads, read_paused_until, limit
     budget: Budget = client.budget  # a MutationBudget unless another Budget was given
     del total, budget
     await client.aclose()
@@ -133,6 +139,10 @@ async def errors_usage(client: ConsoleClient) -> None:
     except OutcomeUnknownError as exc:
         cause: ApiError | None = exc.cause
         del cause
+    except ServerWaitTooLongError as exc:
+        asked: float | None = exc.retry_after
+        cap: float = exc.max_wait
+        del asked, cap
     except RateLimitedError as exc:
         retry_after: float | None = exc.retry_after
         del retry_after
