@@ -7,10 +7,13 @@ Load the fixtures with ``pytest_plugins = ["bulkops.testing"]`` in a ``conftest.
   tests and tests that run the CLI in a subprocess (it serves from a background thread).
 - ``emulator_config``: override this fixture to configure the ``emulator`` fixture.
 - ``emulator_env``: environment variables pointing a client or a CLI subprocess at it.
+- ``redis_server``: a real ``redis-server`` on a free loopback port (:class:`RunningRedis`,
+  ``.url``, ``.kill()``), for the shared budget; the test fails (never skips) when
+  ``redis-server`` is not installed: run ``.ci/run`` or ``apt-get install redis-server``.
 
 Re-exports :func:`start_emulator`, :class:`EmulatorConfig`, :class:`RunningEmulator`,
-:class:`FaultPlan`, :class:`ScriptedFault` and, once ``bulkops.api.clock`` exists,
-:class:`FakeClock`.
+:class:`FaultPlan`, :class:`ScriptedFault`, :func:`start_redis_server`, :class:`RunningRedis`
+and, once ``bulkops.api.clock`` exists, :class:`FakeClock`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bulkops.emulator import (
     ScriptedFault,
     start_emulator,
 )
+from bulkops.redis_process import RedisServerMissing, RunningRedis, start_redis_server
 
 if TYPE_CHECKING:
     from bulkops.api.clock import FakeClock
@@ -37,11 +41,14 @@ __all__ = [
     "FakeClock",
     "FaultPlan",
     "RunningEmulator",
+    "RunningRedis",
     "ScriptedFault",
     "emulator",
     "emulator_config",
     "emulator_env",
+    "redis_server",
     "start_emulator",
+    "start_redis_server",
 ]
 
 
@@ -74,3 +81,13 @@ def emulator_env(emulator: RunningEmulator) -> dict[str, str]:
     env["STATSIG_CONSOLE_API_URL"] = emulator.base_url
     env["STATSIG_CONSOLE_API_KEY"] = emulator.api_key()
     return env
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RunningRedis]:
+    """A real ``redis-server`` on a free loopback port, stopped after the test."""
+    try:
+        with start_redis_server() as running:
+            yield running
+    except RedisServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
