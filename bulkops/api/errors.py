@@ -4,6 +4,10 @@
 
     BulkopsError
     ├── ConfigError            bad settings/usage, nothing sent (CLI exit 2)
+    │   └── BudgetUnavailableError  the shared budget's Redis (--budget-url) cannot be reached
+    │                               or used when the budget opens; nothing sent
+    ├── BudgetLostError        the shared budget's Redis was lost mid-run: stop sending,
+    │                          resume once it is back (CLI exit 3)
     └── ApiError               .status .method .path .message .request_id
         ├── AuthError          401/403: the key is wrong, inactive or lacks the permission
         ├── NotFoundError      404
@@ -26,6 +30,8 @@ __all__ = [
     "ApiError",
     "AuthError",
     "BadResponseError",
+    "BudgetLostError",
+    "BudgetUnavailableError",
     "BulkopsError",
     "ConfigError",
     "NotFoundError",
@@ -53,6 +59,17 @@ class BulkopsError(Exception):
 
 class ConfigError(BulkopsError):
     """The settings or the command line are unusable; nothing was sent to the API."""
+
+
+class BudgetUnavailableError(ConfigError):
+    """The shared mutation budget cannot be used: Redis is unreachable, refuses us, or the URL
+    is malformed. Raised when the budget opens, before anything is sent. The message names the
+    URL without its password."""
+
+
+class BudgetLostError(BulkopsError):
+    """The shared mutation budget's Redis went away mid-run. ``acquire()`` raises it instead
+    of falling back to a local budget: stop sending, and resume the run once Redis is back."""
 
 
 class ApiError(BulkopsError):
