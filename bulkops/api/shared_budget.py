@@ -8,25 +8,18 @@ and keeps the window log in Redis, keyed by project id (never by API key):
         async with ConsoleClient(api_key=..., budget=budget) as client:
             ...
 
-Why a window log (not a counter or a token bucket): the server counts a mutation in every
-window at the moment it arrives, which the client never sees. As in `bulkops.api.windows`, an
-entry occupies every window from its admission until its response came back plus the window's
-span, which is safe for any latency; a log of release times answers exactly when the next
-send fits, and the same entries serve both windows (100/10 s and 900/15 min).
+Why a window log (not a counter or a token bucket): the server counts a mutation when it
+arrives, which the client never sees. As in `bulkops.api.windows`, an entry occupies every
+window from its admission until its response came back plus the span: safe for any latency,
+exact about when the next send fits, and one log serves both windows (100/10 s, 900/15 min).
 
-One Lua script (`bulkops.api.shared_log`, loaded once, called with `EVALSHA`) does every step
-atomically on the Redis server's clock (`TIME`), so hosts whose clocks disagree still agree:
-
-- admission: drop expired entries, check every window, then record up to `want` sends at once
-  (score +inf: in flight) and return their ids, or return how long to wait;
-- release: one call for every release (and cancelled permit) pending: the entry's score
-  becomes the release time, so it counts one span more in each window;
-- pause (a 429 seen by any process): a `pause` key every admission honours (never longer than
-  `max_pause`, the client's `RetryPolicy.max_server_wait`), and the fullest window's cap
-  lowered to 90 % of what the server accepted, recovering 10 % of its limit per span
-  (`bulkops.api.windows`), shared by all processes;
-- heartbeat: every call refreshes the caller's deadline (now + `heartbeat_ttl`); a background
-  beat every `heartbeat_ttl / 4` does it while idle, and reads the log for `eta()`.
+One Lua script (`bulkops.api.shared_log`, loaded once, called with `EVALSHA`; its docstring
+lists the keys) does every step atomically on the Redis server's clock (`TIME`), so hosts whose
+clocks disagree still agree: an admission drops expired entries, checks every window and
+records up to `want` sends at once, or answers how long to wait; a release (one call for all
+pending) sets an entry's end to the release time; a 429 sets a shared `pause` key (capped at
+`max_pause`, the client's `RetryPolicy.max_server_wait`) and lowers the fullest window's cap
+for every process as `MutationBudget.pause` does; every call refreshes the caller's heartbeat.
 
 Crashed processes: a process killed with -9 never releases its entries in flight. The next
 call of any process sees that owner's deadline passed and ends those entries *at the
@@ -38,26 +31,21 @@ the dead process's slots. A process that stalls longer than its TTL (a frozen ev
 taken for dead; its later releases move those entries' ends forward again.
 
 Waiting: one head waiter per process talks to Redis (the others queue locally, first come
-first served, as in `MutationBudget`); it asks for as many permits as there are waiters, and
-sleeps until the wait the script returned (capped at `MAX_NAP`, plus up to 1 ms of jitter).
-A release can only bring a turn forward when sends in flight fill a window; the script says
-so (`blocked`), and only then does the head also wake on the project's pub/sub channel, where
-every release is announced. Round trips per mutation: about one admission and one release,
-both batched under load, plus a beat per TTL/4 (`statistics().round_trips`).
+first served); it asks for a permit for every waiter at once, and sleeps until the wait the
+script returned (at most `MAX_NAP`, plus up to 1 ms of jitter). A release only brings a turn
+forward when sends in flight fill a window (the script says `blocked`): only then does the
+head also wake on the project's pub/sub channel. Round trips per mutation: under one
+admission and one release, both batched, plus a beat per TTL/4 (`statistics().round_trips`).
 
-Failures: Redis unreachable (or the URL malformed) when the budget opens raises
-`BudgetUnavailableError` (a `ConfigError`: nothing was sent); Redis lost later (any error of
-any call, the pub/sub connection closing included) makes every `acquire()` raise
-`BudgetLostError` at once: stop sending and resume once Redis is back. There is no silent
-fallback to a local budget, and no retry (an admission retried after a timeout could record
-twice). Messages name the URL without its password. Closing retires this process: its entries
-still in flight end now and its heartbeat goes.
+Failures (`bulkops.api.shared_link`): Redis unreachable or the URL malformed at open is a
+`BudgetUnavailableError` (a `ConfigError`: nothing sent); any Redis error later makes every
+`acquire()` raise `BudgetLostError` (stop sending, resume once Redis is back): no silent local
+fallback, no retry. Messages name the URL without its password. Closing retires the process:
+its entries still in flight end now and its heartbeat goes.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import random
 import secrets
 from collections import deque
@@ -70,7 +58,6 @@ import anyio
 import anyio.lowlevel
 
 from bulkops.api.clock import MonotonicClock
-from bulkops.api.errors import ConfigError
 from bulkops.api.limits import (
     DEFAULT_MUTATION_LIMITS,
     MutationLimit,
@@ -79,7 +66,7 @@ from bulkops.api.limits import (
 )
 from bulkops.api.shared_link import BUDGET_URL_ENV, RedisLink, safe_url
 from bulkops.api.shared_log import BudgetKeys, PauseOutcome, Snapshot
-from bulkops.api.shared_view import SharedBudgetStatistics, SharedView
+from bulkops.api.shared_view import SharedBudgetStatistics, SharedPermit, SharedView
 from bulkops.api.windows import cap_with_margin
 
 __all__ = [
@@ -94,24 +81,6 @@ __all__ = [
 MAX_NAP = 5.0
 """The longest the head sleeps before asking Redis again (waits can be 15 minutes long)."""
 _JITTER = 0.001
-_INF = math.inf
-
-
-class SharedPermit:
-    """One mutation's claim on the shared budget, from `acquire()` until `release()`."""
-
-    __slots__ = ("_budget", "entry", "number", "released_at", "sent_at")
-
-    def __init__(self, budget: SharedBudget, entry: str, number: int, sent_at: float) -> None:
-        self._budget = budget
-        self.entry = entry
-        self.number = number
-        self.sent_at = sent_at
-        self.released_at: float | None = None
-
-    def __repr__(self) -> str:
-        state = "in flight" if self.released_at is None else f"released at {self.released_at:g}"
-        return f"<SharedPermit {self.entry} sent at {self.sent_at:g}, {state}>"
 
 
 class _Waiter:
@@ -148,20 +117,12 @@ class SharedBudget:
         namespace: str = "bulkops:budget",
         rng: random.Random | None = None,
     ) -> None:
-        if not isinstance(project_id, str) or not project_id.strip():
-            raise ConfigError("the shared budget needs the project's id (from GET /project)")
-        if project_id.startswith(("console-", "secret-", "client-")):
-            raise ConfigError(
-                "the shared budget is keyed by project id, never by API key: pass the id that "
-                "GET /project answers"
-            )
+        keys = BudgetKeys.for_project(namespace, project_id)  # ConfigError for an API key
         self.project_id = project_id
         self._limits = normalize_limits(limits)
-        self._margin = margin
         self._max_pause = max_pause
         self._owner = secrets.token_hex(8)
         caps = tuple(cap_with_margin(count, margin) for count, _ in self._limits)
-        keys = BudgetKeys.for_project(namespace, project_id)
         self._link = RedisLink(
             url,
             keys,
@@ -179,14 +140,11 @@ class SharedBudget:
         self._clock = MonotonicClock()
         self._view = SharedView(self._limits, margin)  # for eta() and statistics()
         self._state = "new"
-        self._tasks: Any = None
         self._waiters: deque[_Waiter] = deque()
-        self._numbers = itertools.count(1)
         self._next_entry = 1
         self._blocked = False
         self._releases_seen = 0  # releases announced so far (ours and other processes')
         self._pause_landed: anyio.Event | None = None
-        self._rate_limited = self._total_sent = self._in_flight = 0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -219,9 +177,7 @@ class SharedBudget:
             self._state = "closed"
             raise
         self._on_snapshot(snapshot)
-        self._tasks = anyio.create_task_group()
-        await self._tasks.__aenter__()
-        self._link.start(self._tasks)
+        await self._link.start()
         self._state = "open"
 
     async def aclose(self) -> None:
@@ -230,11 +186,7 @@ class SharedBudget:
             return
         self._state = "closed"
         self._wake_all()
-        self._tasks.cancel_scope.cancel()
-        await self._tasks.__aexit__(None, None, None)
-        with anyio.CancelScope(shield=True):
-            await self._link.retire()  # also ends what was still to be released
-            await self._link.disconnect()
+        await self._link.close()
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -262,11 +214,6 @@ class SharedBudget:
     def owner(self) -> str:
         """This process's id in Redis (entries are `OWNER/N`; Redis clients `bulkops-OWNER`)."""
         return self._owner
-
-    @property
-    def max_pause(self) -> float:
-        """The longest pause a 429 can impose (seconds)."""
-        return self._max_pause
 
     # -- the budget -----------------------------------------------------------------------
 
@@ -296,9 +243,7 @@ class SharedBudget:
             raise ValueError(f"{permit!r} belongs to another budget")
         if permit.released_at is not None:
             return
-        now = self._clock.now()
-        permit.released_at = now
-        self._in_flight -= 1
+        permit.released_at = now = self._clock.now()
         self._view.release(now)
         self._link.release(permit.entry)
 
@@ -315,11 +260,10 @@ class SharedBudget:
         """A 429 came back: pause every process of this project and back off the fullest
         window (shared); with `retry_after`, nobody sends before then (capped at max_pause)."""
         now = self._clock.now()
-        self._rate_limited += 1
         hint = retry_after if retry_after is not None and retry_after > 0 else None
         if hint is not None:
             self._view.pause_until(now + min(hint, self._max_pause))
-        self._view.log.back_off(now)
+        self._view.back_off(now)
         if self._pause_landed is None or self._pause_landed.is_set():
             self._pause_landed = anyio.Event()
         self._link.pause(hint)
@@ -335,10 +279,7 @@ class SharedBudget:
         """A snapshot: shared window use, this process's in flight/waiting/429s, round trips."""
         return self._view.statistics(
             self._clock.now(),
-            in_flight=self._in_flight,
             waiting=len(self._waiters),
-            rate_limited=self._rate_limited,
-            total_sent=self._total_sent,
             round_trips=self._link.round_trips,
             project_id=self.project_id,
         )
@@ -352,7 +293,7 @@ class SharedBudget:
         limits = ", ".join(format_mutation_limit(limit) for limit in self._limits)
         return (
             f"<SharedBudget {self.url} project={self.project_id!r} {limits} "
-            f"state={self._state} in_flight={self._in_flight} waiting={len(self._waiters)}>"
+            f"state={self._state} in_flight={self._view.in_flight} waiting={len(self._waiters)}>"
         )
 
     # -- the head of the queue ------------------------------------------------------------
@@ -385,15 +326,14 @@ class SharedBudget:
         await self._nap(head, reply.wait, blocked=reply.blocked)
 
     def _grant(self, first: int, admitted: int, now: float) -> None:
-        for entry in (f"{self._owner}/{first + j}" for j in range(admitted)):
+        for number in range(first, first + admitted):
+            entry = f"{self._owner}/{number}"
             if not self._waiters:  # its waiter was cancelled during the round trip
                 self._link.forget(entry)
                 continue
             waiter = self._waiters.popleft()
             self._view.record(now)
-            waiter.permit = SharedPermit(self, entry, next(self._numbers), now)
-            self._total_sent += 1
-            self._in_flight += 1
+            waiter.permit = SharedPermit(self, entry, number, now)
             waiter.event.set()
         self._wake_head()
 
@@ -413,8 +353,6 @@ class SharedBudget:
         permit = waiter.permit
         if permit is not None and permit.released_at is None:
             permit.released_at = self._clock.now()
-            self._total_sent -= 1
-            self._in_flight -= 1
             self._view.unrecord(permit.sent_at)
             self._link.forget(permit.entry)
         elif waiter in self._waiters:
@@ -436,8 +374,7 @@ class SharedBudget:
             raise self._link.lost
         if self._state != "open":
             raise RuntimeError(
-                f"the shared budget is {self._state}: use it inside "
-                "`async with SharedBudget.connect(...)`"
+                f"the shared budget is {self._state}: use it inside its `async with`"
             )
 
     # -- what the link reports (see bulkops.api.shared_link.BudgetListener) ---------------

@@ -92,6 +92,7 @@ class RedisLink:
         self._pubsub: Any = None
         self._errors: tuple[type[BaseException], ...] = (OSError, TimeoutError)
         self._log: RedisWindowLog | None = None
+        self._tasks: Any = None
         self._releases: list[str] = []
         self._forgets: list[str] = []
         self._pauses: list[float | None] = []
@@ -186,10 +187,15 @@ class RedisLink:
 
     # -- background tasks -----------------------------------------------------------------
 
-    def start(self, tasks: Any) -> None:
-        """Start the sender of queued calls, the heartbeat and the listener in `tasks`."""
+    async def start(self) -> None:
+        """Start the sender of queued calls, the heartbeat and the listener (until `close`).
+
+        They run in a task group entered here and left in `close()`: call both from the
+        same task."""
+        self._tasks = anyio.create_task_group()
+        await self._tasks.__aenter__()
         for loop in (self._send_loop, self._beat_loop, self._listen_loop):
-            tasks.start_soon(_until_lost, loop)
+            self._tasks.start_soon(_until_lost, loop)
 
     async def _send_loop(self) -> None:
         listener = self._listener
@@ -227,15 +233,21 @@ class RedisLink:
 
     # -- closing --------------------------------------------------------------------------
 
-    async def retire(self) -> None:
-        """End this process's entries still in flight now, and drop its heartbeat."""
-        if self.lost is not None or self._log is None:
-            return
-        with anyio.move_on_after(self._timeout):
-            try:
-                await self._log.retire()
-            except self._errors:
-                log.debug("could not retire from the shared budget", exc_info=True)
+    async def close(self) -> None:
+        """Stop the background tasks, retire this process (its entries still in flight end
+        now, its heartbeat goes: this also covers releases not sent yet) and disconnect."""
+        if self._tasks is not None:
+            tasks, self._tasks = self._tasks, None
+            tasks.cancel_scope.cancel()
+            await tasks.__aexit__(None, None, None)
+        with anyio.CancelScope(shield=True):
+            if self.lost is None and self._log is not None:
+                with anyio.move_on_after(self._timeout):
+                    try:
+                        await self._log.retire()
+                    except self._errors:
+                        log.debug("could not retire from the shared budget", exc_info=True)
+            await self.disconnect()
 
     async def disconnect(self) -> None:
         """Close the connections (errors of a broken connection are ignored)."""

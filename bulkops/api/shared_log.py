@@ -14,6 +14,21 @@ Keys of project P (the `{P}` hash tag keeps them in one Redis Cluster slot):
 
 Every time is the Redis server's (`TIME`), in integer microseconds: exact in a Lua number and
 in a sorted-set score, and the same for every host whatever their clocks say.
+
+What each call does (after refreshing the caller's heartbeat, ending the in-flight entries of
+owners whose deadline passed at that deadline, and dropping what no window counts):
+
+- `acquire`: unless paused, check every window (cap: limit less margin and back-off) and
+  record up to `want` sends at once (score +inf: in flight), returning how many; else return
+  the wait until one fits, and whether only a release can end it (sends in flight fill a
+  window: `blocked`; the wait is then the next heartbeat deadline of another owner);
+- `release`: end the given entries now (they count one span more), drop the forgotten ones
+  (cancelled before they left), announce it on the wake channel;
+- `pause`: lower the fullest window's cap to 90 % of what it held (recovering 10 % of its
+  limit per span, as `bulkops.api.windows` does) and, with a Retry-After (or when none of
+  the window is ours), set the pause key, never beyond `max_pause`;
+- `beat`: return the log (release times, in flight), the pause and the back-offs;
+- `retire`: end this owner's entries in flight now, and drop its heartbeat.
 """
 
 from __future__ import annotations
@@ -22,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bulkops.api.errors import ConfigError
 from bulkops.api.limits import MutationLimit
 from bulkops.api.windows import BACKOFF_FACTOR, RECOVERY_STEP
 
@@ -212,6 +228,13 @@ class BudgetKeys:
     @classmethod
     def for_project(cls, namespace: str, project_id: str) -> BudgetKeys:
         """Keys under `namespace` for `project_id` (the project's id, never an API key)."""
+        if not isinstance(project_id, str) or not project_id.strip():
+            raise ConfigError("the shared budget needs the project's id (from GET /project)")
+        if project_id.startswith(("console-", "secret-", "client-")):
+            raise ConfigError(
+                "the shared budget is keyed by project id, never by API key: pass the id that "
+                "GET /project answers"
+            )
         base = f"{namespace}:{{{project_id}}}"
         return cls(
             f"{base}:log", f"{base}:beats", f"{base}:pause", f"{base}:backoff", f"{base}:wake"

@@ -1,4 +1,6 @@
-"""What one process knows of a shared budget between two beats: for `eta()` and statistics.
+"""What one process holds and knows of a shared budget: its permits, and the shared log.
+
+`SharedPermit` is a send this process was granted (its entry `OWNER/N` in Redis).
 
 `statistics()` and `eta()` are synchronous (a progress bar calls them), so they cannot ask
 Redis. Each heartbeat reads the shared log (`Snapshot`: release times, sends in flight,
@@ -10,13 +12,31 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from bulkops.api.budget import BudgetStatistics, WindowStatistics
 from bulkops.api.limits import MutationLimit
 from bulkops.api.shared_log import Snapshot
 from bulkops.api.windows import WindowLog
 
-__all__ = ["SharedBudgetStatistics", "SharedView"]
+__all__ = ["SharedBudgetStatistics", "SharedPermit", "SharedView"]
+
+
+class SharedPermit:
+    """One mutation's claim on the shared budget, from `acquire()` until `release()`."""
+
+    __slots__ = ("_budget", "entry", "number", "released_at", "sent_at")
+
+    def __init__(self, budget: Any, entry: str, number: int, sent_at: float) -> None:
+        self._budget = budget
+        self.entry = entry
+        self.number = number
+        self.sent_at = sent_at
+        self.released_at: float | None = None
+
+    def __repr__(self) -> str:
+        state = "in flight" if self.released_at is None else f"released at {self.released_at:g}"
+        return f"<SharedPermit {self.entry} sent at {self.sent_at:g}, {state}>"
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,8 @@ class SharedView:
         self.processes = 1
         self.paused_until = -math.inf
         """Local clock time until which the project is paused (as far as we know)."""
+        self.in_flight = self.total_sent = self.rate_limited = 0
+        """This process's own counters."""
 
     def local(self, server_time: float) -> float:
         """A Redis server time on the local monotonic clock."""
@@ -70,18 +92,28 @@ class SharedView:
             self.pause_until(self.local(snapshot.paused_until))
 
     def record(self, now: float) -> None:
-        """We sent one."""
+        """We were granted a send."""
         self.log.record(now)
+        self.total_sent += 1
+        self.in_flight += 1
 
     def release(self, now: float) -> None:
         """One of ours was answered."""
+        self.in_flight -= 1
         if self.log.in_flight > 0:
             self.log.release(now)
 
     def unrecord(self, sent_at: float) -> None:
         """One of ours was cancelled before it left."""
+        self.in_flight -= 1
+        self.total_sent -= 1
         if self.log.in_flight > 0:
             self.log.unrecord(sent_at)
+
+    def back_off(self, now: float) -> None:
+        """We saw a 429."""
+        self.rate_limited += 1
+        self.log.back_off(now)
 
     def eta(self, n: int, now: float) -> float:
         """Seconds until `n` more sends can have left (others' future sends not counted)."""
@@ -91,10 +123,7 @@ class SharedView:
         self,
         now: float,
         *,
-        in_flight: int,
         waiting: int,
-        rate_limited: int,
-        total_sent: int,
         round_trips: int,
         project_id: str,
     ) -> SharedBudgetStatistics:
@@ -115,11 +144,11 @@ class SharedView:
             limits=self._limits,
             sent=tuple(w.occupied for w in windows),
             windows=windows,
-            in_flight=in_flight,
+            in_flight=self.in_flight,
             waiting=waiting,
             paused_until=self.paused_until if self.paused_until > now else None,
-            rate_limited=rate_limited,
-            total_sent=total_sent,
+            rate_limited=self.rate_limited,
+            total_sent=self.total_sent,
             round_trips=round_trips,
             processes=self.processes,
             project_id=project_id,
