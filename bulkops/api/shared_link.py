@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import anyio
 
@@ -41,13 +41,13 @@ def safe_url(url: str) -> str:
     try:
         parts = urlsplit(url)
         password = parts.password
-        port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "<unreadable URL>"
     if not password:
         return url
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.hostname or ''}{port}"))
+    userinfo, hostport = parts.netloc.rsplit("@", 1)
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
 
 
 class BudgetListener(Protocol):
@@ -253,8 +253,8 @@ class RedisLink:
         """Close the connections (errors of a broken connection are ignored)."""
         for closable in (self._pubsub, self._redis):
             if closable is not None:
-                try:
-                    await closable.aclose()
+                try:  # aclose() since redis 5.0.1, close() before
+                    await (getattr(closable, "aclose", None) or closable.close)()
                 except self._errors:
                     log.debug("closing a broken Redis connection", exc_info=True)
         self._pubsub = self._redis = None
@@ -266,7 +266,7 @@ class RedisLink:
             password = urlsplit(self._url).password
         except ValueError:
             password = None
-        return redact(text, password)
+        return redact(redact(text, password), unquote(password) if password else None)
 
 
 async def _until_lost(loop: Any) -> None:
