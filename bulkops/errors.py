@@ -8,6 +8,7 @@
     │   │   └── JobCodeError     the job's own code raised; names its file and line
     │   ├── MutationLimitError   a --mutation-limit / BULKOPS_MUTATION_LIMITS is malformed
     │   ├── ProjectMismatchError a key now belongs to another project than the run's
+    │   ├── BudgetUnavailableError  the shared budget's Redis cannot be used (at start)
     │   └── NotConfirmedError    the plan was not confirmed (no --yes, or answered no)
     ├── ApiError                 .status .method .path .message .request_id
     │   ├── AuthError            401/403: the key is wrong, inactive or lacks the permission
@@ -25,6 +26,7 @@
         ├── JournalError         the journal is missing, foreign, corrupt or unwritable
         │   └── JournalInUseError  another process holds the run
         ├── FatalRunError        the run cannot go on (key rejected, journal broken): it stops
+        ├── BudgetLostError      the shared budget's Redis went away mid-run: stop, resume later
         └── SendStopped          the run is stopping: this mutation was not sent (control flow)
 
 Every message says what the user can do next. No message, ``repr`` or log line holds an API
@@ -38,6 +40,8 @@ __all__ = [
     "ApiError",
     "AuthError",
     "BadResponseError",
+    "BudgetLostError",
+    "BudgetUnavailableError",
     "BulkopsError",
     "ConfigError",
     "FatalRunError",
@@ -102,6 +106,12 @@ class ProjectMismatchError(ConfigError):
     def __init__(self, message: str, connection: str) -> None:
         super().__init__(message)
         self.connection = connection
+
+
+class BudgetUnavailableError(ConfigError):
+    """The shared mutation budget cannot be used: Redis is unreachable, refuses us, or the URL
+    is malformed. Raised when the budget opens, before anything is sent. The message names the
+    URL without its password."""
 
 
 class NotConfirmedError(ConfigError):
@@ -233,6 +243,11 @@ class JournalInUseError(JournalError):
 
 class FatalRunError(RunError):
     """The run cannot go on (the key was rejected, the journal is broken); stop cleanly."""
+
+
+class BudgetLostError(RunError):
+    """The shared mutation budget's Redis went away mid-run. ``acquire()`` raises it instead
+    of falling back to a local budget: stop sending, and resume the run once Redis is back."""
 
 
 class SendStopped(RunError):

@@ -7,13 +7,17 @@ Load the fixtures with ``pytest_plugins = ["bulkops.testing"]`` in a ``conftest.
   tests and tests that run the CLI in a subprocess (it serves from a background thread).
 - ``emulator_config``: override this fixture to configure the ``emulator`` fixture.
 - ``emulator_env``: environment variables pointing a client or a CLI subprocess at it.
+- ``redis_server``: a real ``redis-server`` on a free loopback port (:class:`RunningRedis`,
+  ``.url``, ``.kill()``), for the shared budget; the test fails (never skips) when
+  ``redis-server`` is not installed: run ``.ci/run`` or ``apt-get install redis-server``.
 
 Planning a job in a unit test: :class:`FakeReadContext` (entities and documents in memory),
 :func:`plan_job` (prepare, list and plan as the runner does, nothing sent) and
 :func:`emulator_read_context` (the same against a running emulator).
 
 Re-exports :func:`start_emulator`, :class:`EmulatorConfig`, :class:`RunningEmulator`,
-:class:`FaultPlan`, :class:`ScriptedFault` and :class:`FakeClock`.
+:class:`FaultPlan`, :class:`ScriptedFault`, :func:`start_redis_server`, :class:`RunningRedis`
+and :class:`FakeClock`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from bulkops.emulator import (
     ScriptedFault,
     start_emulator,
 )
+from bulkops.redis_process import RedisServerMissing, RunningRedis, start_redis_server
 from bulkops.run.harness import FakeReadContext, emulator_read_context, plan_job
 
 if TYPE_CHECKING:
@@ -42,13 +47,16 @@ __all__ = [
     "FakeReadContext",
     "FaultPlan",
     "RunningEmulator",
+    "RunningRedis",
     "ScriptedFault",
     "emulator",
     "emulator_config",
     "emulator_env",
     "emulator_read_context",
     "plan_job",
+    "redis_server",
     "start_emulator",
+    "start_redis_server",
 ]
 
 
@@ -81,3 +89,13 @@ def emulator_env(emulator: RunningEmulator) -> dict[str, str]:
     env["STATSIG_CONSOLE_API_URL"] = emulator.base_url
     env["STATSIG_CONSOLE_API_KEY"] = emulator.api_key()
     return env
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RunningRedis]:
+    """A real ``redis-server`` on a free loopback port, stopped after the test."""
+    try:
+        with start_redis_server() as running:
+            yield running
+    except RedisServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)

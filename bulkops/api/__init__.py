@@ -3,6 +3,8 @@
 - ``client``     ``ConsoleClient``: one session, retries, the mutation budget, pagination;
 - ``errors``     the exception tree (drawn at the top of that module);
 - ``budget``     ``MutationBudget``: exact sliding windows per project (``limits``, ``clock``);
+- ``shared_budget``  ``SharedBudget``: the same budget shared through Redis by every process
+  of a project (``shared_link``, ``shared_log``, ``shared_view`` hold its parts);
 - ``resources``  the catalog of kinds: paths, writable and read-only fields, references;
 - ``config``     settings from arguments and environment; ``retry``, ``pagination``,
   ``responses`` hold the rules the client follows.
@@ -16,6 +18,8 @@ from bulkops.api.errors import (
     ApiError,
     AuthError,
     BadResponseError,
+    BudgetLostError,
+    BudgetUnavailableError,
     BulkopsError,
     ConfigError,
     NotFoundError,
@@ -35,8 +39,15 @@ from bulkops.api.limits import (
 )
 from bulkops.api.resources import CATALOG, ResourceKind, get_kind
 from bulkops.api.retry import RetryPolicy, parse_retry_after
+from bulkops.api.shared_budget import (
+    BUDGET_URL_ENV,
+    SharedBudget,
+    SharedBudgetStatistics,
+    SharedPermit,
+)
 
 __all__ = [
+    "BUDGET_URL_ENV",
     "CATALOG",
     "DEFAULT_BASE_URL",
     "DEFAULT_MUTATION_LIMITS",
@@ -44,7 +55,9 @@ __all__ = [
     "AuthError",
     "BadResponseError",
     "Budget",
+    "BudgetLostError",
     "BudgetStatistics",
+    "BudgetUnavailableError",
     "BulkopsError",
     "ClientSettings",
     "ClientStatistics",
@@ -63,6 +76,9 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "ServerWaitTooLongError",
+    "SharedBudget",
+    "SharedBudgetStatistics",
+    "SharedPermit",
     "Timeouts",
     "TransportError",
     "ValidationError",

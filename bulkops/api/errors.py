@@ -12,12 +12,17 @@
     ├── BadResponseError   the answer is not the API's JSON
     ├── TransportError     reset, timeout, DNS, refused
     └── OutcomeUnknownError  a non-idempotent request may or may not have been applied
+
+The shared mutation budget's own: ``BudgetUnavailableError`` (a ConfigError: Redis cannot be
+used when the budget opens) and ``BudgetLostError`` (Redis went away mid-run).
 """
 
 from bulkops.errors import (
     ApiError,
     AuthError,
     BadResponseError,
+    BudgetLostError,
+    BudgetUnavailableError,
     BulkopsError,
     ConfigError,
     NotFoundError,
@@ -34,6 +39,8 @@ __all__ = [
     "ApiError",
     "AuthError",
     "BadResponseError",
+    "BudgetLostError",
+    "BudgetUnavailableError",
     "BulkopsError",
     "ConfigError",
     "NotFoundError",

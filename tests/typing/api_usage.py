@@ -110,6 +110,44 @@ async def budget_usage() -> None:
     del seconds, sent, waiting, paused, caps, limits
 
 
+async def shared_budget_usage() -> None:
+    from bulkops.api import (
+        BUDGET_URL_ENV,
+        BudgetLostError,
+        BudgetUnavailableError,
+        SharedBudget,
+        SharedBudgetStatistics,
+        SharedPermit,
+    )
+
+    url: str = BUDGET_URL_ENV
+    try:
+        async with SharedBudget.connect(
+            "redis://127.0.0.1:6379/0", "project-id", "100/10s,900/15m", margin=0.05
+        ) as budget:
+            permit: SharedPermit = await budget.acquire()
+            budget.release(permit)
+            async with budget.slot():
+                pass
+            budget.pause(None)
+            seconds: float = budget.eta(10)
+            stats: SharedBudgetStatistics = budget.statistics()
+            plain: BudgetStatistics = stats
+            round_trips: int = stats.round_trips
+            limits: tuple[tuple[int, float], ...] = budget.limits
+            await budget.flush()
+            del seconds, plain, round_trips, limits
+        explicit = SharedBudget(url, "project-id", max_pause=900.0, heartbeat_ttl=10.0)
+        await explicit.open()
+        await explicit.aclose()
+    except BudgetUnavailableError as exc:
+        config: ConfigError = exc
+        del config
+    except BudgetLostError as exc:
+        lost: BulkopsError = exc
+        del lost
+
+
 async def fake_clock_usage() -> None:
     clock = FakeClock(start=100.0)
     clock.advance(1.5)
