@@ -26,6 +26,7 @@
         ├── JournalError         the journal is missing, foreign, corrupt or unwritable
         │   └── JournalInUseError  another process holds the run
         ├── FatalRunError        the run cannot go on (key rejected, journal broken): it stops
+        ├── RunInterrupted       stop sending now, resume later (a too long server wait)
         ├── BudgetLostError      the shared budget's Redis went away mid-run: stop, resume later
         └── SendStopped          the run is stopping: this mutation was not sent (control flow)
 
@@ -56,6 +57,7 @@ __all__ = [
     "ProjectMismatchError",
     "RateLimitedError",
     "RunError",
+    "RunInterrupted",
     "SendStopped",
     "ServerError",
     "ServerWaitTooLongError",
@@ -242,7 +244,25 @@ class JournalInUseError(JournalError):
 
 
 class FatalRunError(RunError):
-    """The run cannot go on (the key was rejected, the journal is broken); stop cleanly."""
+    """The run cannot go on (the key was rejected, the journal is broken); stop cleanly.
+
+    ``project``: the connection it concerns (its key was rejected); the run's other projects
+    go on. None: the whole run stops.
+    """
+
+    def __init__(self, message: str, project: str | None = None) -> None:
+        super().__init__(message)
+        self.project = project
+
+
+class RunInterrupted(RunError):
+    """Sending to ``project`` must stop now and be resumed later: the server asked to wait
+    longer than we may (``ServerWaitTooLongError``), or the shared budget's Redis is gone.
+    Nothing is lost: the operation goes back to what it was (exit 3, ``bulkops resume``)."""
+
+    def __init__(self, message: str, project: str | None = None) -> None:
+        super().__init__(message)
+        self.project = project
 
 
 class BudgetLostError(RunError):

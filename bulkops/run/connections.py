@@ -28,6 +28,7 @@ from bulkops.api.config import (
 )
 from bulkops.api.limits import MutationLimit
 from bulkops.errors import ConfigError
+from bulkops.run.projects import ProjectsFile
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -71,11 +72,19 @@ def key_hint(project: str) -> str:
 
 @dataclass(frozen=True)
 class ConnectionSettings:
-    """A resolved connection: name, base URL and key (the key stays out of ``repr``)."""
+    """A resolved connection: name, base URL and key (the key stays out of ``repr``).
+
+    ``name`` is the named project it is (``--project NAME``, ``--to NAME``), if any;
+    ``key_source`` says where the key came from (for messages about a rejected key);
+    ``limits`` are the project's own mutation windows from the projects file, if any.
+    """
 
     project: str
     base_url: str
     api_key: str = field(repr=False)
+    name: str | None = None
+    key_source: str = ""
+    limits: tuple[MutationLimit, ...] | None = None
 
 
 def resolve_connections(
@@ -84,33 +93,79 @@ def resolve_connections(
     keys: Mapping[str, str | None] | None = None,
     base_urls: Mapping[str, str | None] | None = None,
     stored_urls: Mapping[str, str] | None = None,
+    named: Mapping[str, str] | None = None,
+    projects_file: ProjectsFile | None = None,
     env: Mapping[str, str] | None = None,
 ) -> dict[str, ConnectionSettings]:
-    """Resolve every connection: explicit value, else the environment (URL: else the stored one).
+    """Resolve every connection (see the module docstring for the order).
 
-    A URL given now that differs from the one a run stored is refused: a run is resumed
-    against the API it was planned on.
+    ``named`` maps connections to the named project they are (``{"target": "prod"}``, or
+    ``{"prod": "prod"}`` for a fan-out run). A URL given now that differs from the one a run
+    stored is refused: a run is resumed against the API it was planned on.
     """
     environ = os.environ if env is None else env
-    settings = {}
-    for project in projects:
-        key_env, url_env = env_names(project)
-        key = (keys or {}).get(project) or environ.get(key_env, "").strip()
-        if not key:
-            raise ConfigError(
-                f"no Console API key for the {project} project: pass {key_flag(project)} "
-                f"or set {key_env}"
-            )
-        url = (base_urls or {}).get(project) or environ.get(url_env) or None
-        stored = (stored_urls or {}).get(project)
-        if stored and url and resolve_base_url(url) != stored:
-            raise ConfigError(
-                f"this run was made against {stored} but {url} is configured for the {project} "
-                f"project: resume it against the same API (unset {url_env} or "
-                f"{key_flag(project, 'base-url')})"
-            )
-        settings[project] = ConnectionSettings(project, resolve_base_url(url or stored), key)
-    return settings
+    file = projects_file or ProjectsFile()
+    return {
+        project: _resolve_one(
+            project,
+            (named or {}).get(project),
+            (keys or {}).get(project),
+            (base_urls or {}).get(project),
+            (stored_urls or {}).get(project),
+            file,
+            environ,
+        )
+        for project in projects
+    }
+
+
+def _resolve_one(
+    project: str,
+    name: str | None,
+    key: str | None,
+    url: str | None,
+    stored: str | None,
+    file: ProjectsFile,
+    environ: Mapping[str, str],
+) -> ConnectionSettings:
+    entry = file.get(name) if name else None
+    key_sources: list[tuple[str, str]] = []  # (variable, how to say it)
+    if entry is not None and entry.key_env:
+        key_sources.append(
+            (entry.key_env, f"{entry.key_env} (key_env of [projects.{name}] in {file.path})")
+        )
+    url_vars: list[str] = []
+    for who in dict.fromkeys(n for n in (name, project) if n):
+        key_var, url_var = env_names(who)
+        key_sources.append((key_var, key_var))
+        url_vars.append(url_var)
+    source = key_flag(project) if key else ""
+    for var, said in key_sources:
+        if key:
+            break
+        key, source = environ.get(var, "").strip(), said
+    if not key:
+        tried = " or ".join(said for _, said in key_sources)
+        what = f"project {name}" if name else f"the {project} project"
+        raise ConfigError(f"no Console API key for {what}: pass {key_flag(project)} or set {tried}")
+    if not url and entry is not None and entry.base_url:
+        url = entry.base_url
+    for var in url_vars:
+        url = url or environ.get(var) or None
+    if stored and url and resolve_base_url(url) != stored:
+        raise ConfigError(
+            f"this run was made against {stored} but {url} is configured for the {project} "
+            f"project: resume it against the same API (unset {' / '.join(url_vars)} or "
+            f"{key_flag(project, 'base-url')})"
+        )
+    return ConnectionSettings(
+        project,
+        resolve_base_url(url or stored),
+        key,
+        name=name,
+        key_source=source if project != SOURCE or name else "",
+        limits=entry.mutation_limits if entry is not None else None,
+    )
 
 
 def resolve_limits(

@@ -20,9 +20,12 @@ import orjson
 from bulkops.errors import (
     ApiError,
     AuthError,
+    BudgetLostError,
     FatalRunError,
     NotFoundError,
     OutcomeUnknownError,
+    RunInterrupted,
+    ServerWaitTooLongError,
     ValidationError,
 )
 from bulkops.run.context import Connection
@@ -100,13 +103,17 @@ class OperationExecutor:
                         outcome = await self._attempt(conn, rec, reconciling, before, attempt)
                     except AuthError as exc:
                         self._record(rec.op.key, _failure(OpStatus.FAILED_TEMP, exc))
-                        raise FatalRunError(str(exc)) from exc
+                        raise FatalRunError(str(exc), rec.op.project) from exc
                     if not outcome.retry:
                         break
                     reconciling = reconciling or outcome.status == OpStatus.IN_FLIGHT
                     before = outcome.fields.get("before", before)
             except SendStopped:
                 outcome = _stopped(rec, sent=tally.granted > 0)
+            except (ServerWaitTooLongError, BudgetLostError) as exc:
+                # Not applied (a 429) or never sent (no budget): as it was, for resume.
+                self._record(rec.op.key, _stopped(rec, sent=tally.granted > 0))
+                raise RunInterrupted(str(exc), rec.op.project) from exc
         self._record(rec.op.key, outcome)
         return outcome.status
 
@@ -168,7 +175,7 @@ class OperationExecutor:
                         "it has no check to verify it: inspect it by hand",
                     },
                 )
-        except AuthError:
+        except (AuthError, ServerWaitTooLongError):
             raise
         except ApiError as exc:
             return _failure(_classify(exc), exc, retry=_classify(exc) == OpStatus.FAILED_TEMP)
@@ -182,7 +189,7 @@ class OperationExecutor:
         )
         try:
             data = await conn.request(op.method, op.path, json=body)
-        except AuthError:
+        except (AuthError, ServerWaitTooLongError):
             raise
         except OutcomeUnknownError as exc:
             return await self._after_unknown(conn, op, exc, before)
@@ -203,7 +210,7 @@ class OperationExecutor:
             return _failure(OpStatus.FAILED_PERM, exc, error="outcome_unknown")
         try:
             applied = op.check is not None and await check_satisfied(conn, op.check)
-        except AuthError:
+        except (AuthError, ServerWaitTooLongError):
             raise
         except ApiError:
             return _failure(

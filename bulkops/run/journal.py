@@ -20,18 +20,19 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from bulkops.errors import JournalError
 from bulkops.run.job import Item, Operation, Skip
+from bulkops.run.records import OpRecord
+from bulkops.run.records import dumps as _dumps
+from bulkops.run.records import loads as _loads
+from bulkops.run.records import record_from_row as _record
 from bulkops.run.schema import SCHEMA, Transaction
-from bulkops.run.states import FINAL_STATUSES, PENDING_STATUSES, OpStatus
+from bulkops.run.states import FINAL_STATUSES, OpStatus
+from bulkops.run.tallies import JournalTallies
 
 __all__ = [
     "FINAL_STATUSES",
@@ -55,32 +56,7 @@ def journal_path(state_dir: Path, run_id: str) -> Path:
     return Path(state_dir) / f"{run_id}.journal"
 
 
-def _dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
-
-
-def _loads(value: bytes | str | None) -> Any:
-    return None if value is None else orjson.loads(value)
-
-
-@dataclass(frozen=True)
-class OpRecord:
-    """One operation row: the frozen ``Operation`` plus what happened to it."""
-
-    seq: int
-    op: Operation
-    status: OpStatus
-    attempts: int = 0
-    before: Any = None
-    sent_body: Any = None
-    http_status: int | None = None
-    error: str | None = None
-    message: str | None = None
-    response_id: str | None = None
-    guard: Any = None
-
-
-class Journal:
+class Journal(JournalTallies):
     """Synchronous access to one run's journal file (one thread at a time)."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection, *, readonly: bool) -> None:
@@ -198,11 +174,27 @@ class Journal:
                 rows,
             )
 
-    def clear_plan(self) -> None:
-        """Forget listed items and plan (a run interrupted before its plan was frozen)."""
+    def clear_plan(self, scope: str | None = None) -> None:
+        """Forget listed items and plan (a run interrupted before its plan was frozen).
+
+        With ``scope`` (a project of a fan-out run), only that project's: its items, and the
+        operations and skips planned for it (keys ``SCOPE/...``, items ``SCOPE:...``).
+        """
         with self._tx():
-            for table in ("items", "operations", "op_deps", "skips"):
-                self._conn.execute(f"DELETE FROM {table}")
+            if scope is None:
+                for table in ("items", "operations", "op_deps", "skips"):
+                    self._conn.execute(f"DELETE FROM {table}")
+                return
+            ops, items = f"{scope}/", f"{scope}:"
+            self._conn.execute("DELETE FROM items WHERE project = ?", (scope,))
+            for table, column, prefix in (
+                ("operations", "key", ops),
+                ("op_deps", "op_key", ops),
+                ("skips", "item", items),
+            ):
+                self._conn.execute(
+                    f"DELETE FROM {table} WHERE substr({column}, 1, ?) = ?", (len(prefix), prefix)
+                )
 
     def add_plan(self, entries: Iterable[Operation | Skip | tuple[Operation, Any]]) -> None:
         """Store operations (optionally with a guard) and skips, in plan order."""
@@ -269,11 +261,18 @@ class Journal:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def items_page(self, after: int = 0, limit: int = 500) -> list[tuple[int, Item]]:
-        """Up to ``limit`` frozen items with ``seq > after``, in listing order."""
+    def items_page(
+        self, after: int = 0, limit: int = 500, *, projects: Sequence[str] | None = None
+    ) -> list[tuple[int, Item]]:
+        """Up to ``limit`` frozen items with ``seq > after``, in listing order (only those of
+        ``projects`` when given)."""
+        where, args = "", tuple(projects or ())
+        if projects is not None:
+            where = f" AND project IN ({','.join('?' * len(projects))})"
         rows = self._conn.execute(
-            "SELECT seq, project, kind, id, data FROM items WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after, limit),
+            f"SELECT seq, project, kind, id, data FROM items WHERE seq > ?{where} "
+            "ORDER BY seq LIMIT ?",
+            (after, *args, limit),
         ).fetchall()
         return [
             (seq, Item(kind, id_, _loads(data), project)) for seq, project, kind, id_, data in rows
@@ -338,17 +337,6 @@ class Journal:
         ):
             yield item, reason, bool(blocked)
 
-    def remaining_by_project(self) -> dict[str, int]:
-        """Operations still to send (PLANNED, IN_FLIGHT, FAILED_TEMP) per connection."""
-        marks = ",".join("?" * len(PENDING_STATUSES))
-        return dict(
-            self._conn.execute(
-                f"SELECT project, COUNT(*) FROM operations WHERE status IN ({marks}) "
-                "GROUP BY project",
-                PENDING_STATUSES,
-            )
-        )
-
     def dependents(self, key: str) -> list[str]:
         """Keys of the operations that depend on ``key``."""
         rows = self._conn.execute("SELECT op_key FROM op_deps WHERE dep_key = ?", (key,))
@@ -362,34 +350,6 @@ class Journal:
         ).fetchall()
         return {key: status for key, status in rows}
 
-    def counts(self) -> dict[str, int]:
-        """Operations by status, plus BLOCKED skips."""
-        counts: Counter[str] = Counter({s.value: 0 for s in STATUSES})
-        for status, n in self._conn.execute(
-            "SELECT status, COUNT(*) FROM operations GROUP BY status"
-        ):
-            counts[status] = n
-        counts[OpStatus.BLOCKED.value] = self._conn.execute(
-            "SELECT COUNT(*) FROM skips WHERE blocked = 1"
-        ).fetchone()[0]
-        return dict(counts)
-
-    def item_count(self) -> int:
-        """How many items were frozen."""
-        return int(self._conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
-
-    def skip_count(self) -> int:
-        """How many skips were planned (blocked ones included)."""
-        return int(self._conn.execute("SELECT COUNT(*) FROM skips").fetchone()[0])
-
-    def event_counts(self) -> dict[str, int]:
-        """Per event kind, the sum of the events' ``count`` (1 when they carry none)."""
-        totals: Counter[str] = Counter()
-        for kind, detail in self._conn.execute("SELECT kind, detail FROM events"):
-            data = _loads(detail)
-            totals[kind] += int(data.get("count", 1)) if isinstance(data, dict) else 1
-        return dict(totals)
-
     def served_items(self) -> int:
         """How many listed items some operation or skip serves."""
         keys: set[str] = set()
@@ -398,20 +358,3 @@ class Journal:
                 keys.update(rec.op.items)
         keys.update(item for item, _, _ in self.iter_skips())
         return len(keys)
-
-
-def _record(row: tuple[Any, ...]) -> OpRecord:
-    seq, op, status, attempts, before, sent, http, error, message, rid, guard = row
-    return OpRecord(
-        seq,
-        Operation.from_dict(_loads(op)),
-        OpStatus(status),
-        attempts,
-        _loads(before),
-        _loads(sent),
-        http,
-        error,
-        message,
-        rid,
-        _loads(guard),
-    )

@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bulkops.run.states import ExitCode, OpStatus
 
-__all__ = ["PlanSummary", "RunOutcome", "RunResult", "RunnerStatistics"]
+__all__ = [
+    "PlanSummary",
+    "ProjectPlan",
+    "ProjectStatistics",
+    "RunOutcome",
+    "RunResult",
+    "RunnerStatistics",
+]
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    """One project's part of a fan-out plan: what it sends and when it can be done."""
+
+    to_send: int
+    eta_seconds: float | None
+    failed: str | None = None
+    """Why this project's plan failed (it is planned again by ``bulkops resume``)."""
 
 
 @dataclass(frozen=True)
 class PlanSummary:
-    """What the frozen plan holds: N operations to send, M items already fine, and the ETA."""
+    """What the frozen plan holds: N operations to send, M items already fine, and the ETA.
+
+    ``projects``: per project of a fan-out run (``--project``), its part; empty otherwise.
+    """
 
     items: int
     operations: int
@@ -21,11 +41,27 @@ class PlanSummary:
     skipped: int
     blocked: int
     eta_seconds: float | None
+    projects: Mapping[str, ProjectPlan] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProjectStatistics:
+    """One project of a run in progress: its counts, its budget's wait, whether it stopped."""
+
+    done: int
+    failed: int
+    remaining: int
+    eta_seconds: float | None
+    paused_until: float | None
+    waiting: int
+    """Senders waiting for a window of this project's budget."""
+    halted: str | None = None
+    """Why this project stopped sending (its key was rejected, ...), while others go on."""
 
 
 @dataclass(frozen=True)
 class RunnerStatistics:
-    """A snapshot of a run in progress."""
+    """A snapshot of a run in progress (``projects``: per project, for a fan-out run)."""
 
     counts: Mapping[str, int]
     in_flight: int
@@ -34,6 +70,7 @@ class RunnerStatistics:
     paused_until: float | None
     elapsed: float
     eta_seconds: float | None
+    projects: Mapping[str, ProjectStatistics] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -44,6 +81,10 @@ class RunResult:
     interrupted: bool = False
     fatal: str | None = None
     elapsed: float = 0.0
+    halted: Mapping[str, str] = field(default_factory=dict)
+    """Projects that stopped sending while others went on, and why."""
+    message: str | None = None
+    """Why it did not end well (fatal, interrupted by the server or the budget), if known."""
 
     @property
     def failed(self) -> int:
@@ -57,7 +98,7 @@ class RunResult:
             return ExitCode.FATAL
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        unfinished = self.failed or self.counts.get(OpStatus.IN_FLIGHT, 0)
+        unfinished = self.failed or self.counts.get(OpStatus.IN_FLIGHT, 0) or self.halted
         return ExitCode.FAILED if unfinished else ExitCode.OK
 
 

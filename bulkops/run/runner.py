@@ -21,23 +21,28 @@ from __future__ import annotations
 
 import functools
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
 
-from bulkops.run.context import ClientReadContext, Connection
+from bulkops.errors import ApiError, BulkopsError, RunInterrupted
+from bulkops.run.context import Connection
 from bulkops.run.dependencies import DependencyTracker
 from bulkops.run.execute import FatalRunError, OperationExecutor
-from bulkops.run.job import Item, Job, JobConfigError, Operation, Skip, plans_per_item
-from bulkops.run.jobcode import PlanCheck, guard_job_code
+from bulkops.run.job import Job, JobConfigError
 from bulkops.run.journal import Journal, JournalError, OpRecord
-from bulkops.run.ordered import plan_each
-from bulkops.run.results import PlanSummary, RunnerStatistics, RunResult
+from bulkops.run.planner import Planner, Scope
+from bulkops.run.results import (
+    PlanSummary,
+    ProjectPlan,
+    RunnerStatistics,
+    RunResult,
+)
 from bulkops.run.sendgate import stop_sending
 from bulkops.run.states import FINAL_STATUSES, PENDING_STATUSES, OpStatus
+from bulkops.run.tally import RunTally, eta_of, project_plans
 from bulkops.run.writer import JournalWriter
 
 __all__ = ["PlanSummary", "RunResult", "Runner", "RunnerStatistics"]
@@ -64,8 +69,10 @@ class Runner:
         grace_seconds: float = 10.0,
         verify_planned: bool | None = None,
         read_concurrency: int = 16,
+        scopes: Sequence[Scope] | None = None,
     ) -> None:
         self.journal = journal
+        self.scopes = tuple(scopes or (Scope(),))
         self.read_concurrency = max(1, read_concurrency)
         self.connections = connections
         self.job = job
@@ -80,9 +87,7 @@ class Runner:
         self._work: Any = None  # the unbuffered stream the workers take operations from
         self._stop = anyio.Event()
         self._changed = anyio.Event()
-        self._counts: Counter[str] = Counter()
-        self._remaining: dict[str, int] = {}
-        self._active = 0
+        self.tally = RunTally(connections)
         self._started = time.monotonic()
         self._fatal: str | None = None
         self._ready: list[OpRecord] = []
@@ -94,60 +99,21 @@ class Runner:
     # -- list → freeze → plan ------------------------------------------------------------------
 
     async def freeze_and_plan(self) -> PlanSummary:
-        """List every source into the journal, then plan from the frozen items."""
+        """List every source into the journal, then plan from the frozen items (per scope)."""
         if self.job is None:
             raise JobConfigError("this run has no job to plan with")
-        job = self.job
-        ctx = ClientReadContext(self.connections, concurrency=self.read_concurrency)
-        with guard_job_code(job, "preparing"):
-            await job.prepare(ctx)
-        await self._call(self.journal.clear_plan)
-        await self._call(self.journal.set_meta, phase="listing")
-        with guard_job_code(job, "listing its sources"):
-            sources = list(job.sources())
-        for source in sources:
-            conn = ctx.connection(source.project)
-            batch: list[Item] = []
-            async for entity in conn.paginate(source.kind, **dict(source.filters)):
-                ident = entity.get("id", entity.get("name"))
-                batch.append(Item(source.kind, str(ident), entity, source.project))
-                if len(batch) >= _BATCH:
-                    await self._call(self.journal.add_items, batch)
-                    batch = []
-            await self._call(self.journal.add_items, batch)
-        await self._plan(job, ctx)
-        await self._call(self.journal.set_meta, phase="planned", planned_at=time.time())
+        if not any(scope.renames for scope in self.scopes):  # a fan-out run's replan keeps
+            await self._call(self.journal.set_meta, phase="listing")  # its phase meanwhile
+        planner = Planner(
+            self.journal, self.connections, self._call, read_concurrency=self.read_concurrency
+        )
+        failures = await planner.plan(self.job, self.scopes)
+        failed = {f.project: _plan_failure(f.error) for f in failures}
+        await self._call(
+            self.journal.set_meta, phase="planned", planned_at=time.time(), plan_failures=failed
+        )
         self._planned_here = True
         return await self.summary()
-
-    async def _plan(self, job: Job, ctx: ClientReadContext) -> None:
-        """Plan from the frozen items into the journal (item by item, concurrently, when the
-        job plans per item), refusing a repeated operation key."""
-        check = PlanCheck(job)
-        entries: list[Operation | Skip] = []
-
-        async def sink(step: tuple[Operation | Skip, ...]) -> None:
-            nonlocal entries
-            entries.extend(check(entry) for entry in step)
-            if len(entries) >= _BATCH:
-                batch, entries = entries, []
-                await self._call(self.journal.add_plan, batch)
-
-        with guard_job_code(job, "planning"):
-            if plans_per_item(job):
-                items = self._frozen_items()
-                await plan_each(job, items, ctx, sink, concurrency=ctx.concurrency)
-            else:
-                async for entry in job.plan(self._frozen_items(), ctx):
-                    await sink((entry,))
-        await self._call(self.journal.add_plan, entries)
-
-    async def _frozen_items(self) -> AsyncIterator[Item]:
-        after = 0
-        while page := await self._call(self.journal.items_page, after, _BATCH):
-            after = page[-1][0]
-            for _, item in page:
-                yield item
 
     async def summary(self) -> PlanSummary:
         """The plan's summary, with the ETA the budgets compute for what is left to send."""
@@ -163,8 +129,15 @@ class Runner:
             already_fine=max(0, items - served),
             skipped=skips - counts[OpStatus.BLOCKED],
             blocked=counts[OpStatus.BLOCKED],
-            eta_seconds=self._eta(remaining),
+            eta_seconds=eta_of(self.connections, remaining),
+            projects=await self._project_plans(remaining),
         )
+
+    async def _project_plans(self, remaining: Mapping[str, int]) -> dict[str, ProjectPlan]:
+        """Each project's part of a fan-out plan (empty for a run without ``--project``)."""
+        if not any(scope.renames for scope in self.scopes):
+            return {}
+        return project_plans(self.connections, await self._call(self.journal.meta), remaining)
 
     # -- mutate ----------------------------------------------------------------------------
 
@@ -189,8 +162,11 @@ class Runner:
         self._executor.verify_planned = not self._planned_here if verify is None else verify
         meta = await self._call(self.journal.meta)
         self._elapsed_before = float(meta.get("elapsed_seconds") or 0.0)
-        self._counts = Counter(await self._call(self.journal.counts))
-        self._remaining = await self._call(self.journal.remaining_by_project)
+        self.tally.load(
+            await self._call(self.journal.counts),
+            await self._call(self.journal.remaining_by_project),
+            await self._call(self.journal.counts_by_project),
+        )
         self._deps = DependencyTracker(await self._call(self.journal.dependency_statuses))
         await self._call(
             self.journal.set_meta,
@@ -227,7 +203,7 @@ class Runner:
                     await self._drain_ready()
                 while (self._deps.parked or self._ready) and not self._stop.is_set():
                     await self._drain_ready()
-                    if not self._active and not self._ready:
+                    if not self.tally.in_flight and not self._ready:
                         break
                     await self._wait_changed()
                 await self._fail_unresolved()
@@ -235,7 +211,7 @@ class Runner:
 
     async def _wait_in_flight(self, tg: TaskGroup) -> None:
         with self._grace_scope:
-            while self._active:
+            while self.tally.in_flight:
                 await self._wait_changed()
         tg.cancel_scope.cancel()  # what is still in flight stays IN_FLIGHT in the journal
 
@@ -260,13 +236,15 @@ class Runner:
                         return  # the dispatcher stopped taking operations
 
     async def _dispatch(self, rec: OpRecord) -> None:
+        if rec.op.project in self.tally.halted:
+            return  # left as it is for resume; the run's other projects go on
         if self._deps.park(rec):
             return
         failure = self._deps.failure(rec.op)
         if failure is not None:
             await self._fail_dependent(rec, *failure)
         else:
-            self._active += 1
+            self.tally.in_flight += 1
             await self._work.send(rec)  # waits for a free worker
 
     async def _drain_ready(self) -> None:
@@ -275,8 +253,8 @@ class Runner:
 
     async def _worker(self, work: Any) -> None:
         async for rec in work:
-            if self._stop.is_set():  # taken after a stop: leave it for resume
-                self._active -= 1
+            if self._stop.is_set() or rec.op.project in self.tally.halted:  # leave it for resume
+                self.tally.in_flight -= 1
                 self._changed.set()
                 continue
             await self._run_one(rec)
@@ -285,22 +263,35 @@ class Runner:
         status = OpStatus.IN_FLIGHT
         try:
             status = await self._executor.run(rec)
-        except (FatalRunError, JournalError) as exc:
-            self._fatal = self._fatal or str(exc)
-            self.stop()
+        except FatalRunError as exc:
+            self._halt(exc.project, "fatal", str(exc))
+        except RunInterrupted as exc:
+            status = rec.status
+            self._halt(exc.project, "interrupted", str(exc))
+        except JournalError as exc:
+            self._halt(None, "fatal", str(exc))
         try:
             await self._completed(rec, status)
         finally:
-            self._active -= 1
+            self.tally.in_flight -= 1
             self._changed.set()
 
+    def _halt(self, project: str | None, kind: str, message: str) -> None:
+        """Stop sending to ``project`` (None: to every project); the others go on."""
+        if project is None or project not in self.connections:
+            self._fatal = self._fatal or message
+            self.stop()
+            return
+        everyone = self.tally.halt(project, kind, message)
+        stop_sending(self.connections[project].budget)  # its senders waiting: not sent
+        self._changed.set()
+        if everyone:
+            self.stop()
+
     async def _completed(self, rec: OpRecord, status: OpStatus) -> None:
-        self._counts[rec.status] -= 1
-        self._counts[status] += 1
-        if status in FINAL_STATUSES:
-            project = rec.op.project
-            self._remaining[project] = max(0, self._remaining.get(project, 0) - 1)
-        elif self._stop.is_set():
+        project = rec.op.project
+        self.tally.moved(project, rec.status, status)
+        if status not in FINAL_STATUSES and (self._stop.is_set() or project in self.tally.halted):
             return  # not sent, or unknown, because of the stop: its dependents just wait
         for waiting, failure in self._deps.complete(rec.op.key, status):
             if failure is not None:
@@ -317,6 +308,8 @@ class Runner:
         if self._stop.is_set():
             return
         for rec in self._deps.take_parked():
+            if rec.op.project in self.tally.halted:
+                continue
             message = f"waits on {', '.join(self._deps.unmet(rec.op))}: a dependency cycle"
             await self._fail_dependent(rec, OpStatus.FAILED_PERM, message)
 
@@ -353,7 +346,11 @@ class Runner:
         await self._note_rate_limits()
         counts = dict(await self._call(self.journal.counts))
         left = sum(counts.get(s, 0) for s in PENDING_STATUSES)
-        interrupted = self._stop.is_set() and not self._fatal and left > 0
+        fatal = {p: m for p, (kind, m) in self.tally.halted.items() if kind == "fatal"}
+        if fatal and not self._fatal and self.tally.sending <= set(fatal):
+            self._fatal = "; ".join(_said(p, m, len(fatal)) for p, m in fatal.items())
+        paused = [p for p, (kind, _) in self.tally.halted.items() if kind == "interrupted"]
+        interrupted = (self._stop.is_set() or bool(paused)) and not self._fatal and left > 0
         phase = (
             "fatal"
             if self._fatal
@@ -367,42 +364,35 @@ class Runner:
             finished_at=time.time(),
             elapsed_seconds=round(self._total_elapsed(), 3),
         )
-        return RunResult(counts, interrupted, self._fatal, time.monotonic() - self._started)
+        halted = {} if self._fatal else {p: m for p, (_, m) in self.tally.halted.items()}
+        message = self._fatal or "; ".join(
+            _said(p, m, len(self.tally.halted)) for p, m in halted.items()
+        )
+        return RunResult(
+            counts,
+            interrupted,
+            self._fatal,
+            time.monotonic() - self._started,
+            halted=halted,
+            message=message or None,
+        )
 
     # -- snapshots -------------------------------------------------------------------------
 
     def statistics(self) -> RunnerStatistics:
         """Counts by status, in flight, 429s seen, elapsed and the ETA from the budgets."""
-        paused = None
-        rate_limited = 0
-        for conn in self.connections.values():
-            stats = conn.budget.statistics()
-            rate_limited += stats.rate_limited
-            until = stats.paused_until
-            if until is not None and (paused is None or until > paused):
-                paused = until
-        remaining = sum(self._counts.get(s, 0) for s in PENDING_STATUSES)
-        return RunnerStatistics(
-            counts=dict(self._counts),
-            in_flight=self._active,
-            remaining=remaining,
-            rate_limited=rate_limited,
-            paused_until=paused,
-            elapsed=self._total_elapsed(),
-            eta_seconds=self._eta(self._remaining),
-        )
-
-    def _eta(self, remaining: Mapping[str, int]) -> float | None:
-        etas = []
-        for project, n in remaining.items():
-            conn = self.connections.get(project)
-            if conn is None or not n:
-                continue
-            try:
-                etas.append(float(conn.budget.eta(n)))
-            except (ArithmeticError, TypeError, ValueError):  # an ETA is informative only
-                return None
-        return max(etas, default=0.0)
+        return self.tally.statistics(self._total_elapsed())
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await self.writer.call(functools.partial(fn, *args, **kwargs))
+
+
+def _plan_failure(error: BulkopsError) -> dict[str, Any]:
+    """How a project's failed plan is kept in the journal meta (``plan_failures``)."""
+    code = 4 if isinstance(error, ApiError) else 2
+    return {"message": str(error), "exit_code": code}
+
+
+def _said(project: str, message: str, among: int) -> str:
+    """A project's message, naming the project when the run has several."""
+    return message if among <= 1 else f"project {project}: {message}"

@@ -1,0 +1,59 @@
+"""How the journal stores values: JSON bytes, and ``OpRecord``, one operation row read back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from bulkops.run.job import Operation
+from bulkops.run.states import OpStatus
+
+__all__ = ["OpRecord", "dumps", "loads", "record_from_row"]
+
+
+def dumps(value: Any) -> bytes:
+    """A value as the journal stores it (JSON bytes)."""
+    return orjson.dumps(value)
+
+
+def loads(value: bytes | str | None) -> Any:
+    """A stored value back (None stays None)."""
+    return None if value is None else orjson.loads(value)
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    """One operation row: the frozen ``Operation`` plus what happened to it."""
+
+    seq: int
+    op: Operation
+    status: OpStatus
+    attempts: int = 0
+    before: Any = None
+    sent_body: Any = None
+    http_status: int | None = None
+    error: str | None = None
+    message: str | None = None
+    response_id: str | None = None
+    guard: Any = None
+
+
+def record_from_row(row: tuple[Any, ...]) -> OpRecord:
+    """An ``OpRecord`` from the columns seq, op, status, attempts, before, sent_body,
+    http_status, error, message, response_id, guard."""
+    seq, op, status, attempts, before, sent, http, error, message, rid, guard = row
+    return OpRecord(
+        seq,
+        Operation.from_dict(loads(op)),
+        OpStatus(status),
+        attempts,
+        loads(before),
+        loads(sent),
+        http,
+        error,
+        message,
+        rid,
+        loads(guard),
+    )
