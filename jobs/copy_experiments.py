@@ -18,8 +18,8 @@ The planning of one experiment's copy lives in ``bulkops.jobs.experiment_copy``.
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 from bulkops.jobs.copy_state import TARGET, CopyState, MissingSource
 from bulkops.jobs.experiment_copy import ExperimentCopy
@@ -38,6 +38,7 @@ class CopyExperiments(Job):
     name = "copy-experiments"
     help = "copy selected experiments (and the gates/segments/layer they need) to --to TARGET"
     projects = (TARGET,)
+    project_options: ClassVar[Mapping[str, str]] = {TARGET: "to"}
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)
@@ -49,8 +50,8 @@ class CopyExperiments(Job):
             "--to",
             required=True,
             metavar="TARGET",
-            help="name of the target project (its key: --target-api-key or "
-            "STATSIG_TARGET_CONSOLE_API_KEY)",
+            help="the target project: its key and URL from STATSIG_<TARGET>_CONSOLE_API_KEY / "
+            "_URL or the projects file, else --target-api-key / STATSIG_TARGET_CONSOLE_API_KEY",
         )
         parser.add_argument(
             "--where",

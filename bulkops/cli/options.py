@@ -112,6 +112,20 @@ def add_execution_options(parser: argparse.ArgumentParser, *, suppress: bool = F
         f"{MAX_CONCURRENCY} (env BULKOPS_READ_CONCURRENCY, default 16)",
     )
     parser.add_argument(
+        "--projects-file",
+        default=default,
+        metavar="FILE",
+        help="named projects ([projects.NAME] key_env, base_url, mutation_limits); env "
+        "BULKOPS_PROJECTS_FILE, default ./bulkops.toml when present",
+    )
+    parser.add_argument(
+        "--budget-url",
+        default=default,
+        metavar="URL",
+        help="share each project's mutation budget with every bulkops process through Redis "
+        "(redis://host:port/db, rediss:// for TLS; env BULKOPS_BUDGET_URL)",
+    )
+    parser.add_argument(
         "--log-format",
         choices=("text", "json"),
         default=default,
@@ -137,6 +151,9 @@ def run_settings(
         mutation_limits=getattr(args, "mutation_limit", None),
         concurrency=getattr(args, "concurrency", None),
         read_concurrency=getattr(args, "read_concurrency", None),
+        projects=tuple(getattr(args, "project", None) or ()),
+        projects_file=getattr(args, "projects_file", None),
+        budget_url=getattr(args, "budget_url", None),
         dry_run=bool(getattr(args, "dry_run", False)),
         yes=bool(getattr(args, "yes", False)),
         **extra,

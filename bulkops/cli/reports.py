@@ -52,7 +52,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         return fail(ExitCode.USAGE, str(exc))
     try:
         status = run_status(journal)
-        status["eta_seconds"] = _eta(journal.meta().get("limits"), status["remaining"])
+        limits = journal.meta().get("limits")
+        projects = status.get("projects") or {}
+        for part in projects.values():
+            part["eta_seconds"] = _eta(limits, part["remaining"])
+        etas = [part["eta_seconds"] for part in projects.values()]
+        status["eta_seconds"] = (
+            max(etas, default=0.0) if projects and None not in etas
+            else _eta(limits, status["remaining"])
+        )  # fmt: skip
     finally:
         journal.close()
     if args.json:
@@ -67,6 +75,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"{format_duration(status['elapsed_seconds'])}, ETA "
         f"{format_duration(status['eta_seconds'])}"
     )
+    for name, part in (status.get("projects") or {}).items():
+        shown = ", ".join(f"{k} {v}" for k, v in part["counts"].items() if v) or "no operations"
+        if part.get("plan_failed"):
+            shown = f"NOT PLANNED ({part['plan_failed']}); resume plans it again"
+        eta = format_duration(part["eta_seconds"])
+        print(f"  project {name}: {shown}; remaining {part['remaining']}, ETA {eta}")
     if status.get("process") == "gone":
         print(f"  its process is gone (killed or crashed): {status['next']}")
     return ExitCode.OK

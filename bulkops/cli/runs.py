@@ -78,6 +78,9 @@ _COMMON = {
     "mutation_limit",
     "concurrency",
     "read_concurrency",
+    "project",
+    "projects_file",
+    "budget_url",
     "log_format",
     "yes",
 }
@@ -89,6 +92,13 @@ def _job_parser(job_cls: type[Job], spec: str, log_json: bool) -> argparse.Argum
     parser.add_argument("--dry-run", action="store_true", help="plan and print, send nothing")
     parser.add_argument("--json", action="store_true", help="--dry-run output as JSON")
     parser.add_argument("--run-id", metavar="ID", help="name the run (default: generated)")
+    parser.add_argument(
+        "--project",
+        action="append",
+        metavar="NAME",
+        help="run on this named project (repeatable: on each, in parallel, in one run); its key: "
+        "STATSIG_<NAME>_CONSOLE_API_KEY or the projects file",
+    )
     _add_common(parser, ("source", *job_cls.projects))
     job_cls.add_arguments(parser)
     return parser
@@ -124,7 +134,7 @@ def _finish(outcome: RunOutcome, log_json: bool) -> int:
     run_id = outcome.run_id
     if outcome.error is not None and debugging():
         traceback.print_exception(outcome.error, file=sys.stderr)
-    if outcome.message and outcome.exit_code in (ExitCode.USAGE, ExitCode.FATAL):
+    if outcome.message and outcome.exit_code != ExitCode.OK:
         fail(outcome.exit_code, outcome.message, log_json=log_json)
     result = outcome.result
     if result is not None:

@@ -163,7 +163,7 @@ def _resolve_one(
         resolve_base_url(url or stored),
         key,
         name=name,
-        key_source=source if project != SOURCE or name else "",
+        key_source=f"project {name}'s key: {source}" if name else "",
         limits=entry.mutation_limits if entry is not None else None,
     )
 

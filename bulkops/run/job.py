@@ -267,6 +267,10 @@ class Job:
     help: ClassVar[str] = ""
     #: Connections beyond "source" that this job writes to or reads from, e.g. ("target",).
     projects: ClassVar[tuple[str, ...]] = ()
+    #: Connections that are a named project given by an option: ``{"target": "to"}`` makes
+    #: ``--to prod`` resolve the target's key as project ``prod`` (``STATSIG_PROD_CONSOLE_API_KEY``
+    #: or the projects file), before ``STATSIG_TARGET_CONSOLE_API_KEY``.
+    project_options: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.options = dict(options)

@@ -16,7 +16,7 @@ message. A run that ends with a usage or fatal error before its plan was frozen 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ from bulkops.run.job import Job
 from bulkops.run.journal import Journal
 from bulkops.run.loader import is_job_path, load_job_class
 from bulkops.run.meta import REVERT_JOB, RunMeta
+from bulkops.run.planner import Scope
+from bulkops.run.projects import ProjectsFile, check_project_name
 from bulkops.run.results import RunOutcome
 from bulkops.run.revert import plan_revert
 from bulkops.run.session import execute
@@ -60,8 +62,13 @@ class Lifecycle:
         settings = self.settings
         try:
             _check_options(job)
+            names, named, scopes = _layout(job, settings.projects)
             conns = resolve_connections(
-                ("source", *job.projects), keys=settings.keys, base_urls=settings.base_urls
+                names,
+                keys=settings.keys,
+                base_urls=settings.base_urls,
+                named=named,
+                projects_file=ProjectsFile.find(settings.projects_file),
             )
             limits, origin = self._limits()
             run_id = check_run_id(run_id) if run_id else make_run_id(job.name or job_spec)
@@ -73,6 +80,8 @@ class Lifecycle:
                 {p: c.base_url for p, c in conns.items()},
                 limits,
                 settings.concurrency or DEFAULT_CONCURRENCY,
+                named=named,
+                scopes=[scope.source for scope in scopes if scope.renames],
             )
             state = settings.state()
             journal, lock = state.create(run_id, meta.to_dict())
@@ -80,7 +89,9 @@ class Lifecycle:
             return RunOutcome(run_id, ExitCode.USAGE, message=str(exc), error=exc)
         outcome = RunOutcome(run_id, ExitCode.USAGE)
         try:
-            outcome = await self._execute(journal, conns, (limits, origin), job, fresh=True)
+            outcome = await self._execute(
+                journal, conns, (limits, origin), job, fresh=True, scopes=scopes
+            )
             return outcome
         finally:
             journal.close()
@@ -106,6 +117,10 @@ class Lifecycle:
                 hooks.event("notice", {"message": text, "run_id": run_id}, text)
                 return RunOutcome(run_id, ExitCode.OK)
             replan = meta.phase in (Phase.LISTING, Phase.ABANDONED)  # nothing frozen yet
+            scopes = [Scope(name) for name in meta.scopes] or [Scope()]
+            if not replan and meta.plan_failures:  # fan-out projects whose plan failed
+                replan, scopes = True, [Scope(name) for name in meta.plan_failures]
+                journal.set_meta(confirmed=False)  # a new part of the plan: confirm it again
             job = None
             if replan and meta.is_revert:
                 _plan_revert_into(journal, state, meta.job_options)
@@ -117,7 +132,9 @@ class Lifecycle:
             if [list(x) for x in limits] != meta.limits:
                 journal.set_meta(limits=[list(x) for x in limits])  # the pace from now on
             hooks.event("resume", {"run_id": run_id}, f"resuming run {run_id}")
-            return await self._execute(journal, conns, (limits, origin), job, replan=replan)
+            return await self._execute(
+                journal, conns, (limits, origin), job, replan=replan, scopes=scopes
+            )
         except (ConfigError, JournalError) as exc:
             return RunOutcome(run_id, ExitCode.USAGE, message=str(exc), error=exc)
         finally:
@@ -159,6 +176,7 @@ class Lifecycle:
             self.settings.concurrency or DEFAULT_CONCURRENCY,
             # The revert writes to the projects the run wrote to: checked before sending.
             project_ids=meta.project_ids,
+            named=meta.named,
         )
         try:
             journal, lock = state.create(revert_id, revert_meta.to_dict())
@@ -205,7 +223,34 @@ class Lifecycle:
             keys=self.settings.keys,
             base_urls=self.settings.base_urls,
             stored_urls=meta.connections,
+            named=meta.named,
+            projects_file=ProjectsFile.find(self.settings.projects_file),
         )
+
+
+def _layout(
+    job: Job, projects: Sequence[str]
+) -> tuple[tuple[str, ...], dict[str, str], list[Scope]]:
+    """The run's connections, which of them are named projects, and the scopes to plan.
+
+    Without ``projects``: ``source`` (and the job's extra connections). With them: one
+    connection and one scope per project (a job that also writes to a target takes one).
+    """
+    names = [check_project_name(p) for p in dict.fromkeys(projects)]
+    named = {c: check_project_name(str(job.options[o])) for c, o in job.project_options.items()
+             if job.options.get(o)}  # fmt: skip
+    if not names:
+        return ("source", *job.projects), named, [Scope()]
+    if len(names) > 1 and job.projects:
+        raise ConfigError(
+            f"job {job.name} writes to {', '.join(job.projects)} as well: it runs on one source "
+            f"project at a time (one --project); run it once per project"
+        )
+    clash = sorted(set(names) & {"source", *job.projects})
+    if clash:
+        raise ConfigError(f"--project {clash[0]}: that name is taken by a connection of the job")
+    named.update({name: name for name in names})
+    return (*names, *job.projects), named, [Scope(name) for name in names]
 
 
 def _check_options(job: Job) -> None:

@@ -28,7 +28,10 @@ class RunMeta:
     - ``job_options``: the job's options (JSON), or ``{"of": RUN_ID, "force": bool}``;
     - ``connections``: connection name → base URL (never a key);
     - ``limits``: the mutation windows the run is paced at, ``[[count, seconds], ...]``;
-    - ``project_ids``: connection name → project id (``GET /project``), checked on resume.
+    - ``project_ids``: connection name → project id (``GET /project``), checked on resume;
+    - ``named``: connection name → the named project it is (``--project``, ``--to``), so a
+      resume resolves its key the same way;
+    - ``scopes``: the projects a fan-out run plans the job on (empty: the default connection).
     """
 
     run_id: str
@@ -41,6 +44,9 @@ class RunMeta:
     project_ids: dict[str, str] = field(default_factory=dict)
     confirmed: bool = False
     created_at: float | None = None
+    named: dict[str, str] = field(default_factory=dict)
+    scopes: list[str] = field(default_factory=list)
+    plan_failures: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def new(
@@ -78,6 +84,9 @@ class RunMeta:
             project_ids=dict(meta.get("project_ids") or {}),
             confirmed=bool(meta.get("confirmed")),
             created_at=meta.get("created_at"),
+            named=dict(meta.get("named") or {}),
+            scopes=list(meta.get("scopes") or ()),
+            plan_failures=dict(meta.get("plan_failures") or {}),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +104,10 @@ class RunMeta:
             rows["project_ids"] = self.project_ids
         if self.confirmed:
             rows["confirmed"] = True
+        if self.named:
+            rows["named"] = self.named
+        if self.scopes:
+            rows["scopes"] = self.scopes
         return rows
 
     @property

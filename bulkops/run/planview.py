@@ -57,6 +57,16 @@ def plan_summary_dict(summary: PlanSummary) -> dict[str, Any]:
         "skipped": summary.skipped,
         "blocked": summary.blocked,
         "eta_seconds": summary.eta_seconds,
+        **(
+            {
+                "projects": {
+                    name: {"to_send": p.to_send, "eta_seconds": p.eta_seconds, "failed": p.failed}
+                    for name, p in summary.projects.items()
+                }
+            }
+            if summary.projects
+            else {}
+        ),
     }
 
 
@@ -79,6 +89,13 @@ def format_plan_summary(summary: PlanSummary) -> str:
     if summary.blocked:
         lines.append(f"  {summary.blocked} item(s) BLOCKED (see `bulkops report --failed-only`)")
     lines.append(f"  ETA at the mutation limits: {format_duration(summary.eta_seconds)}")
+    for name, part in summary.projects.items():
+        if part.failed:
+            lines.append(f"  project {name}: NOT PLANNED: {part.failed}")
+        else:
+            lines.append(
+                f"  project {name}: {part.to_send} to send, ETA {format_duration(part.eta_seconds)}"
+            )
     return "\n".join(lines)
 
 

@@ -3,7 +3,9 @@
 It only reads ``Runner.statistics()``: done/failed/remaining (they add up to the plan's
 operations: failed ones are not also "remaining"), the rate over the last ``RATE_WINDOW``
 seconds (a pause shows as a falling rate, not as a spike when it ends), the ETA from the
-budgets, and "paused by rate limit until HH:MM:SS" while a 429 pause holds.
+budgets, and "paused by rate limit until HH:MM:SS" while a 429 pause holds. A run over several
+projects shows the total, then one line per project (done / remaining, waiting for a window,
+stopped and why).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class ProgressPrinter:
         self.interval = interval if interval is not None else (0.5 if mode == "bar" else 5.0)
         self._samples: deque[tuple[float, int]] = deque()
         self._rate = 0.0
+        self._drawn = 0  # lines of the bar drawn last time (the total and one per project)
 
     async def follow(self, runner: Runner) -> None:
         """Print until cancelled."""
@@ -55,9 +58,13 @@ class ProgressPrinter:
         if self.mode == "json":
             self.stream.write(orjson.dumps(self._record(stats, done)).decode() + "\n")
         elif self.mode == "bar":
-            self.stream.write("\r\x1b[2K" + self._line(stats, done, bar=True))
+            lines = [self._line(stats, done, bar=True), *_project_lines(stats)]
+            up = f"\x1b[{self._drawn - 1}F" if self._drawn > 1 else "\r"
+            self.stream.write(up + "\n".join("\x1b[2K" + line for line in lines))
+            self._drawn = len(lines)
         else:
-            self.stream.write(self._line(stats, done, bar=False) + "\n")
+            lines = [self._line(stats, done, bar=False), *_project_lines(stats)]
+            self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
 
     def _windowed_rate(self, now: float, done: int) -> float:
@@ -86,6 +93,24 @@ class ProgressPrinter:
             "eta_seconds": stats.eta_seconds,
             "rate_limited": stats.rate_limited,
             "paused_until": _wall_clock(stats.paused_until),
+            **(
+                {
+                    "projects": {
+                        name: {
+                            "done": part.done,
+                            "failed": part.failed,
+                            "remaining": part.remaining,
+                            "eta_seconds": part.eta_seconds,
+                            "waiting": part.waiting,
+                            "paused_until": _wall_clock(part.paused_until),
+                            "halted": part.halted,
+                        }
+                        for name, part in stats.projects.items()
+                    }
+                }
+                if stats.projects
+                else {}
+            ),
         }
 
     def _line(self, stats: RunnerStatistics, done: int, *, bar: bool) -> str:
@@ -106,6 +131,23 @@ class ProgressPrinter:
             filled = int(width * (done + failed) / total) if total else width
             return f"[{'#' * filled}{'.' * (width - filled)}] {done + failed}/{total}  {text}"
         return f"progress: {text}"
+
+
+def _project_lines(stats: RunnerStatistics) -> list[str]:
+    """One line per project of a fan-out run: done / remaining, and what it waits for."""
+    lines = []
+    for name, part in stats.projects.items():
+        text = f"  {name}: done {part.done}  failed {part.failed}  remaining {part.remaining}"
+        if part.halted:
+            text += f"  STOPPED: {part.halted}"
+        elif _wall_clock(part.paused_until) is not None:
+            text += "  paused by rate limit"
+        elif part.waiting:
+            text += f"  waiting for a window ({part.waiting})"
+        if not part.halted and part.remaining:
+            text += f"  ETA {format_duration(part.eta_seconds)}"
+        lines.append(text)
+    return lines
 
 
 def _left(stats: RunnerStatistics) -> int:

@@ -107,6 +107,27 @@ def run_status(journal: Journal, *, eta_seconds: float | None = None) -> dict[st
         "rate_limited_events": rate_limited,
         "elapsed_seconds": round(_elapsed(meta, live), 3),
         "eta_seconds": eta_seconds,
+        **_projects(journal, meta),
+    }
+
+
+def _projects(journal: Journal, meta: dict[str, Any]) -> dict[str, Any]:
+    """Per project of a fan-out run: counts, what is left, and why its plan failed."""
+    scopes = meta.get("scopes") or ()
+    if not scopes:
+        return {}
+    by_project = journal.counts_by_project()
+    failures = meta.get("plan_failures") or {}
+    pending = (OpStatus.PLANNED, OpStatus.IN_FLIGHT, OpStatus.FAILED_TEMP)
+    return {
+        "projects": {
+            name: {
+                "counts": by_project.get(name, {}),
+                "remaining": sum(by_project.get(name, {}).get(s, 0) for s in pending),
+                "plan_failed": (failures.get(name) or {}).get("message"),
+            }
+            for name in scopes
+        }
     }
 
 

@@ -16,15 +16,21 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
-from bulkops.api.budget import Budget
 from bulkops.api.config import resolve_read_concurrency
-from bulkops.errors import ApiError, AuthError, ConfigError, NotConfirmedError
+from bulkops.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    NotConfirmedError,
+    ServerWaitTooLongError,
+)
+from bulkops.run.budgets import make_clients, resolve_budget_url, share_budgets
 from bulkops.run.connections import (
     DEFAULT_CONCURRENCY,
     ConnectionSettings,
@@ -37,11 +43,11 @@ from bulkops.run.job import Job
 from bulkops.run.journal import Journal, JournalError
 from bulkops.run.killpoint import with_kill_point
 from bulkops.run.meta import RunMeta
+from bulkops.run.planner import Scope
 from bulkops.run.planview import format_plan_summary, plan_summary_dict
 from bulkops.run.progress import ProgressPrinter
 from bulkops.run.results import RunOutcome
 from bulkops.run.runner import PlanSummary, Runner, RunResult
-from bulkops.run.sendgate import StoppableBudget
 from bulkops.run.settings import RunSettings
 from bulkops.run.states import ExitCode, Phase
 
@@ -82,17 +88,24 @@ async def drive(
     notify: Callable[[str], None] = lambda _: None,
     key_hints: Mapping[str, str] | None = None,
     verify_planned: bool | None = None,
+    scopes: Sequence[Scope] | None = None,
+    budget_url: str | None = None,
+    keep_budgets: Collection[str] = (),
 ) -> Outcome:
     """Run the phases; ``clients`` are connection objects, not yet entered.
 
     ``key_hints`` name, per connection, where its key comes from (for messages);
-    ``verify_planned`` is passed to the ``Runner``.
+    ``verify_planned`` and ``scopes`` (what to plan) are passed to the ``Runner``; with
+    ``budget_url`` the clients' budgets are shared through Redis by project id (but those of
+    the connections in ``keep_budgets``).
     """
     try:
         async with contextlib.AsyncExitStack() as stack:
             opened = {name: await stack.enter_async_context(c) for name, c in clients.items()}
             entered = with_kill_point(opened)
-            await _check_projects(journal, entered, replan, key_hints)
+            ids = await _check_projects(journal, entered, replan, key_hints)
+            if budget_url:
+                await share_budgets(stack, opened, ids, budget_url, keep=keep_budgets)
             runner = Runner(
                 journal,
                 entered,
@@ -100,12 +113,16 @@ async def drive(
                 concurrency=concurrency,
                 read_concurrency=read_concurrency,
                 verify_planned=verify_planned,
+                scopes=scopes,
             )
             return await _phases(runner, replan, decide, progress, notify)
     except Exception as group:
         exc = _leaf(group)
         if isinstance(exc, ConfigError):
             return Outcome(ExitCode.USAGE, message=str(exc), error=exc)
+        if isinstance(exc, ServerWaitTooLongError):
+            message = f"interrupted while listing or planning: {exc}"
+            return Outcome(ExitCode.INTERRUPTED, message=message, error=exc)
         if isinstance(exc, AuthError):
             return Outcome(ExitCode.FATAL, message=str(exc), error=exc)
         if isinstance(exc, ApiError):
@@ -118,15 +135,16 @@ async def drive(
 
 async def _check_projects(
     journal: Journal, clients: Mapping[str, Any], replan: bool, hints: Mapping[str, str] | None
-) -> None:
+) -> dict[str, str | None]:
     """Record the connections' project ids (a new plan) or check them (a frozen one)."""
     current = await read_project_ids(clients)
     meta = await anyio.to_thread.run_sync(journal.meta)
-    if not replan:
-        check_project_ids(str(meta.get("run_id")), meta.get(META_KEY), current, hints)
-        return
-    known = {name: ident for name, ident in current.items() if ident}
-    await anyio.to_thread.run_sync(lambda: journal.set_meta(**{META_KEY: known}))
+    stored = meta.get(META_KEY) or {}
+    check_project_ids(str(meta.get("run_id")), stored, current, hints)
+    if replan:
+        known = {**stored, **{name: ident for name, ident in current.items() if ident}}
+        await anyio.to_thread.run_sync(lambda: journal.set_meta(**{META_KEY: known}))
+    return current
 
 
 def _leaf(exc: BaseException) -> BaseException:
@@ -202,6 +220,7 @@ async def execute(
     fresh: bool = False,
     replan: bool = True,
     verify_planned: bool | None = None,
+    scopes: Sequence[Scope] | None = None,
 ) -> RunOutcome:
     """Drive the run; ``RunOutcome.kept`` is False when a fresh run is to be discarded."""
     limits, origin = limits_origin
@@ -244,7 +263,7 @@ async def execute(
         return RunOutcome(run_id, ExitCode.USAGE, message=str(exc), error=exc, kept=not fresh)
     outcome: Outcome = await drive(
         journal,
-        _clients(conns, limits, settings.budgets, reads),
+        make_clients(conns, limits, settings.budgets, reads),
         job=job,
         replan=replan,
         decide=decide,
@@ -252,8 +271,11 @@ async def execute(
         read_concurrency=reads,
         progress=hooks.progress,
         notify=lambda text: hooks.event("notice", {"message": text}, text),
-        key_hints={name: key_hint(name) for name in conns},
+        key_hints={name: c.key_source or key_hint(name) for name, c in conns.items()},
         verify_planned=verify_planned,
+        scopes=scopes,
+        budget_url=resolve_budget_url(settings.budget_url),
+        keep_budgets=tuple(settings.budgets),
     )
     discard = False
     exit_code = ExitCode(outcome.exit_code)
@@ -262,41 +284,19 @@ async def execute(
         discard = fresh
     if not discard:
         announce()
+    message = outcome.message
+    failures = journal.meta().get("plan_failures") or {}
+    if failures and not discard:
+        unplanned = "; ".join(f"project {p}: {f['message']}" for p, f in failures.items())
+        message = "; ".join(m for m in (message, f"not planned: {unplanned}") if m)
+        if exit_code == ExitCode.OK:
+            exit_code = ExitCode.FAILED
     return RunOutcome(
         run_id,
         exit_code,
         outcome.summary,
         outcome.result,
-        outcome.message,
+        message,
         outcome.error,
         kept=not discard,
     )
-
-
-def _clients(
-    conns: Mapping[str, ConnectionSettings],
-    limits: Any,
-    given: Mapping[str, Budget],
-    read_concurrency: int,
-) -> dict[str, Any]:
-    """One ``ConsoleClient`` per connection; connections with one key share one budget."""
-    from bulkops.api import ConsoleClient, MutationBudget
-
-    budgets: dict[tuple[str, str], StoppableBudget] = {}
-    clients = {}
-    for name, c in conns.items():
-        if name in given:
-            budget = StoppableBudget(given[name])
-        else:
-            budget = budgets.setdefault(
-                (c.base_url, c.api_key), StoppableBudget(MutationBudget(limits))
-            )
-        hint = "" if name == "source" else key_hint(name)
-        clients[name] = ConsoleClient(
-            api_key=c.api_key,
-            base_url=c.base_url,
-            budget=budget,
-            key_hint=hint,
-            read_concurrency=read_concurrency,
-        )
-    return clients

@@ -39,6 +39,12 @@ class RunSettings:
     dry_run: bool = False
     yes: bool = False
     budgets: Mapping[str, Budget] = field(default_factory=dict)
+    projects: Sequence[str] = ()
+    """Named projects to fan the job out over (``--project``); empty: the default connection."""
+    projects_file: str | Path | None = None
+    """``--projects-file`` (else ``BULKOPS_PROJECTS_FILE``, else ``./bulkops.toml`` if present)."""
+    budget_url: str | None = None
+    """``--budget-url`` (else ``BULKOPS_BUDGET_URL``): share each project's budget via Redis."""
 
     def state(self) -> StateDir:
         """The state dir these settings name (``BULKOPS_STATE_DIR``, else ``./.bulkops``)."""
