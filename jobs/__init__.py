@@ -3,12 +3,13 @@
 The job API is ``bulkops.run.job``; nothing here touches HTTP, SQLite or the terminal.
 
 Jobs: ``attach_holdout``, ``overrides``, ``archive_stale_gates``, ``patch``,
-``copy_experiments`` (run as ``bulkops run attach-holdout ...``). Shared pieces, not jobs:
-``selection`` (the ``--where`` grammar), ``kinds`` (resource catalog facts), ``id_lists``
-(``a,b`` / ``@file`` ID lists), ``references`` (rule-condition references),
+``copy_experiments``, ``migrate`` (run as ``bulkops run attach-holdout ...``). Shared pieces,
+not jobs: ``selection`` (the ``--where`` grammar), ``kinds`` (resource catalog facts),
+``id_lists`` (``a,b`` / ``@file`` ID lists), ``references`` (rule-condition references),
 ``override_fields`` (where override IDs live, for ``overrides``), and for ``copy_experiments``:
-``experiment_copy`` (one experiment's dependency-ordered copy), ``copy_state`` (what the plan
-knows across experiments) and ``segment_ids`` (reading and copying the IDs of ID-list segments).
+``experiment_copy`` (one experiment's dependency-ordered copy) and ``copy_state`` (what the plan
+knows across experiments). Copying and migrating are built on ``bulkops.migrate`` (desired
+state, references, operations, ID lists; ``segment_ids`` is kept as a name for its ID lists).
 """
 
 __all__ = ["BUILTIN_JOBS"]

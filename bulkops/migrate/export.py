@@ -34,11 +34,11 @@ from bulkops.migrate.facts import (
     CATALOG_LISTS,
     MIGRATED_KINDS,
     OVERRIDE_KINDS,
-    has_id_list,
     id_list_path,
     overrides_are_empty,
     overrides_path,
 )
+from bulkops.migrate.idlists import has_id_list
 from bulkops.migrate.jsonstream import JsonStreamWriter
 from bulkops.migrate.reads import DEFAULT_READ_CONCURRENCY, ProjectReader, ordered_map
 from bulkops.run.context import ClientReadContext, Connection

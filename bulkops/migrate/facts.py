@@ -2,8 +2,8 @@
 
 Paths come from the resource catalog (``bulkops.api.resources``); this module adds the facts
 the catalog does not carry: which kinds a migration moves and in which order they depend on
-each other, which kinds have override documents and what an empty one looks like, and which
-segment types hold an ID list.
+each other, and which kinds have override documents and what an empty one looks like (the ID
+lists of segments are in ``bulkops.migrate.idlists``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from bulkops.api.resources import get_kind
 
 __all__ = [
     "CATALOG_LISTS",
-    "ID_LIST_SEGMENT_TYPES",
     "MIGRATED_KINDS",
     "OVERRIDE_KINDS",
     "empty_overrides",
     "entity_path",
-    "has_id_list",
     "id_list_path",
     "overrides_are_empty",
     "overrides_path",
@@ -33,8 +31,6 @@ MIGRATED_KINDS = ("segments", "gates", "dynamic_configs", "layers", "experiments
 CATALOG_LISTS = ("tags", "target_apps", "metrics")
 #: Kinds with an override document at ``/{kind}/{id}/overrides``.
 OVERRIDE_KINDS = ("gates", "experiments", "holdouts", "layers")
-#: Segment types whose members are an ID list (``/segments/{id}/id_list``).
-ID_LIST_SEGMENT_TYPES = ("id_list", "user_store_id_list")
 
 _EMPTY_OVERRIDES: Mapping[str, Mapping[str, list[Any]]] = {
     "gates": {
@@ -62,11 +58,6 @@ def overrides_path(kind: str, entity_id: str) -> str:
 def id_list_path(segment_id: str) -> str:
     """``/segments/s1/id_list``."""
     return f"{entity_path('segments', segment_id)}/id_list"
-
-
-def has_id_list(entity: Mapping[str, Any]) -> bool:
-    """True for a segment whose members are an ID list."""
-    return entity.get("type") in ID_LIST_SEGMENT_TYPES
 
 
 def empty_overrides(kind: str) -> dict[str, list[Any]]:

@@ -24,7 +24,8 @@ import orjson
 from bulkops.api.budget import MutationBudget
 from bulkops.api.errors import ApiError, ConfigError, NotFoundError, ValidationError
 from bulkops.api.resources import CATALOG
-from bulkops.migrate.facts import OVERRIDE_KINDS, empty_overrides, has_id_list
+from bulkops.migrate.facts import OVERRIDE_KINDS, empty_overrides
+from bulkops.migrate.idlists import has_id_list
 
 __all__ = ["SnapshotConnection", "SnapshotReadOnlyError", "load_snapshot_project"]
 
