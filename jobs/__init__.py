@@ -21,4 +21,5 @@ BUILTIN_JOBS = (
     "archive-stale-gates",
     "patch",
     "copy-experiments",
+    "migrate",
 )
