@@ -19,7 +19,7 @@ from bulkops import __version__
 
 __all__ = ["build_parser", "main"]
 
-COMMAND_MODULES = ("demo", "emulator", "runs", "reports", "prune", "export")
+COMMAND_MODULES = ("demo", "emulator", "runs", "reports", "prune", "export", "verify")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_FATAL = 0, 1, 2, 3, 4
 
