@@ -299,6 +299,14 @@ def _experiment_overrides(i: int, gate_ids: list[str], segment_ids: list[str]) -
     }
 
 
+def _link_holdouts(holdouts: list[dict[str, Any]], named: dict[str, list[dict[str, Any]]]) -> None:
+    """``holdoutIDs``: the holdouts naming each gate, experiment and layer (as the API says)."""
+    fields = {"gates": "gateIDs", "experiments": "experimentIDs", "layers": "layerIDs"}
+    for kind, rows in named.items():
+        for row in rows:
+            row["holdoutIDs"] = [h["id"] for h in holdouts if row["id"] in h[fields[kind]]]
+
+
 def migration_sample(scale: int = 1, *, seed: int = 11, project: str = "default") -> dict[str, Any]:
     """The sample project (see the module docstring) at ``scale`` times its size."""
     if scale < 1:
@@ -314,6 +322,7 @@ def migration_sample(scale: int = 1, *, seed: int = 11, project: str = "default"
     experiments = _experiments(50 * scale, gate_ids, layer_ids)
     experiment_ids = [e["id"] for e in experiments]
     holdouts = _holdouts(5 * scale, gate_ids, experiment_ids, layer_ids)
+    _link_holdouts(holdouts, {"gates": gates, "experiments": experiments, "layers": layers})
     overrides = {
         "gates": {g: _gate_overrides(i) for i, g in enumerate(gate_ids) if i % 6 == 0},
         "experiments": {
@@ -345,18 +354,37 @@ def migration_sample(scale: int = 1, *, seed: int = 11, project: str = "default"
 
 
 def half_populated(sample: dict[str, Any], *, project: str = "target") -> dict[str, Any]:
-    """A target holding every other entity of ``sample`` (with their overrides and IDs) and the
-    gate named :data:`COLLIDING_NAME` changed by hand (its description)."""
+    """A target holding about half of ``sample`` as an earlier migration would have left it:
+    every other entity and everything those name (with their overrides and IDs), and the gate
+    named :data:`COLLIDING_NAME` changed by hand (its description)."""
+    from bulkops.migrate.graph import references
+
     target = copy.deepcopy(sample)
     target["project"] = project
-    kept: dict[str, set[str]] = {}
-    for kind, rows in target["entities"].items():
-        rows[:] = [row for i, row in enumerate(rows) if i % 2 == 0 or row["id"] == COLLIDING_NAME]
-        kept[kind] = {row["id"] for row in rows}
-    for kind, docs in target["overrides"].items():
-        target["overrides"][kind] = {k: v for k, v in docs.items() if k in kept.get(kind, ())}
-    target["id_lists"] = {k: v for k, v in target["id_lists"].items() if k in kept["segments"]}
-    for gate in target["entities"]["gates"]:
+    entities, overrides = target["entities"], target["overrides"]
+    by_ref = {(kind, row["id"]): row for kind, rows in entities.items() for row in rows}
+    wanted = [
+        (kind, row["id"])
+        for kind, rows in entities.items()
+        for i, row in enumerate(rows)
+        if i % 2 == 0 or row["id"] == COLLIDING_NAME
+    ]
+    kept: set[tuple[str, str]] = set()
+    while wanted:
+        ref = wanted.pop()
+        if ref in kept or ref not in by_ref:
+            continue
+        kept.add(ref)
+        wanted += references(ref[0], by_ref[ref], overrides.get(ref[0], {}).get(ref[1]))
+    for kind, rows in entities.items():
+        rows[:] = [row for row in rows if (kind, row["id"]) in kept]
+    for kind, docs in overrides.items():
+        overrides[kind] = {k: v for k, v in docs.items() if (kind, k) in kept}
+    target["id_lists"] = {k: v for k, v in target["id_lists"].items() if ("segments", k) in kept}
+    for gate in entities["gates"]:
         if gate["id"] == COLLIDING_NAME:
             gate["description"] = "changed in the target by hand"
+    _link_holdouts(
+        entities["holdouts"], {k: entities[k] for k in ("gates", "experiments", "layers")}
+    )
     return target
