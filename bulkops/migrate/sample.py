@@ -17,6 +17,8 @@ single-project ``bulkops-snapshot/1`` document that ``bulkops emulator --seed`` 
 
 :func:`half_populated` turns a copy of it into a target project that already holds about half
 of those entities (as an earlier migration left them) and one of them changed by hand.
+``python -m bulkops.migrate.sample [--scale N] > sample.json`` writes it for
+``bulkops emulator --seed sample.json``.
 """
 
 from __future__ import annotations
@@ -388,3 +390,22 @@ def half_populated(sample: dict[str, Any], *, project: str = "target") -> dict[s
         entities["holdouts"], {k: entities[k] for k in ("gates", "experiments", "layers")}
     )
     return target
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bulkops.migrate.sample [--scale N] > sample.json``: the sample as a file."""
+    import argparse
+    import sys
+
+    import orjson
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bulkops.migrate.sample", description=main.__doc__
+    )
+    parser.add_argument("--scale", type=int, default=1, help="times the size (about 240 entities)")
+    args = parser.parse_args(argv)
+    sys.stdout.buffer.write(orjson.dumps(migration_sample(args.scale)) + b"\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -126,6 +126,9 @@ def test_into_a_half_populated_project_conflicts_stop_then_rename_verifies(
         now = [{**r, "holdoutIDs": None} for r in kept[kind] if r["id"] in ids]
         assert differences([{**r, "holdoutIDs": None} for r in rows], now) == []
     assert verify(emulator, state, run).returncode == 0
+    emulator.reset_counters()
+    again = migrate(emulator, state, "--on-conflict", "rename", "--yes")
+    assert again.returncode == 0 and planned(again.stderr) == 0 and sent(emulator) == {}
 
 
 def test_into_a_half_populated_project_update_verifies_with_exact_counts(
