@@ -117,6 +117,8 @@ class Migrate(Job):
 
     async def prepare(self, ctx: ReadContext) -> None:
         self.selections()
+        if self.options.get("from_snapshot"):
+            await _check_snapshot_source(ctx, str(self.options["from_snapshot"]))
         self._inventory = Inventory(ctx)
         await self._inventory.read_target()
 
@@ -162,6 +164,19 @@ class Migrate(Job):
             "id_map": self.result.id_map.to_meta(),
             "migration": {"counts": counts, "summary": self.result.summary_lines()},
         }
+
+
+async def _check_snapshot_source(ctx: ReadContext, file: str) -> None:
+    """--from-snapshot: the source connection must be the file (a ``SnapshotConnection``)."""
+    try:
+        about = await ctx.get("/project")
+    except Exception:  # noqa: BLE001 - any answer but the snapshot's means: not the file
+        about = None
+    if not (isinstance(about, dict) and about.get("snapshot")):
+        raise JobConfigError(
+            f"--from-snapshot {file}: the run's source is not that file but a live project; "
+            "nothing was planned (this bulkops does not read snapshots as a run's source yet)"
+        )
 
 
 def conflicts_message(plan: MigrationPlan) -> str:

@@ -6,6 +6,8 @@ a live source project. This connection satisfies the runner's ``Connection`` pro
 (lists with their filters, one entity, override documents, ID lists page by page, the catalog
 lists, ``GET /project``) the way the API answers them, so a job cannot tell it from the API.
 Anything but GET is refused (``SnapshotReadOnlyError``, a 405): a snapshot is never written.
+``GET /project`` answers the exported project's ID, and ``snapshot`` (this connection's
+``base_url``), so that ``migrate --from-snapshot`` can check it really reads the file.
 
 The file may be an export (single-project form) or an emulator dump (``projects``: the one
 project it holds, or the one named by ``project``).
@@ -137,9 +139,8 @@ class SnapshotConnection:
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
         if path == "/project":
-            if not self._project_id:
-                raise self._not_found(path, "this snapshot does not say which project it is")
-            return {"id": self._project_id}
+            # ``snapshot`` tells a migration planned with --from-snapshot that it reads one.
+            return {"id": self._project_id, "snapshot": self.base_url}
         if path in _LIST_PATHS:
             page, limit = _page(params, self.page_size)
             rows = list(self._matching(_LIST_PATHS[path], params))

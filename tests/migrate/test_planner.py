@@ -224,3 +224,17 @@ def test_per_entity_reads_overlap_within_the_bound() -> None:
     steps = anyio.run(plan_steps, Migrate({"to": "prod"}), ctx)
     assert ops(steps) == []
     assert 1 < source.peak <= 16 and 1 < target.peak <= 16
+
+
+def test_from_snapshot_refuses_a_source_that_is_not_the_file() -> None:
+    sample = migration_sample()
+    job = Migrate({"to": "prod", "from_snapshot": "staging.json"})
+    steps = anyio.run(plan_steps, job, context(sample))
+    assert len(ops(steps)) == 297
+
+    class LiveSource:
+        async def get(self, path, *, project="source", **params):
+            return {"id": "live-project"}
+
+    with pytest.raises(JobConfigError, match="not that file but a live project"):
+        anyio.run(Migrate({"to": "prod", "from_snapshot": "staging.json"}).prepare, LiveSource())

@@ -48,8 +48,8 @@ async def test_pages_id_lists_as_the_read_context_reads_them(conn) -> None:
 
 
 @pytest.mark.anyio
-async def test_answers_the_project_id_the_export_recorded(conn) -> None:
-    assert await conn.request("GET", "/project") == {"id": "proj-1"}
+async def test_answers_the_project_id_the_export_recorded_and_that_it_is_a_snapshot(conn) -> None:
+    assert await conn.request("GET", "/project") == {"id": "proj-1", "snapshot": "snapshot:"}
 
 
 @pytest.mark.anyio
