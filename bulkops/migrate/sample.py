@@ -85,20 +85,9 @@ def _segments(n: int, rng: random.Random) -> tuple[list[dict[str, Any]], dict[st
         if i >= 4 and i % 5 == 0:
             rules.append(_rule(f"seg{i} not", 100, _names("fails_segment", [f"seg_{i - 4}"])))
         segments.append({"id": f"seg_{i}", "type": "rule_based", "rules": rules})
-    segments.append(
-        {
-            "id": "seg_loop_a",
-            "type": "rule_based",
-            "rules": [_rule("a", 100, _names("passes_segment", ["seg_loop_b"]))],
-        }
-    )
-    segments.append(
-        {
-            "id": "seg_loop_b",
-            "type": "rule_based",
-            "rules": [_rule("b", 100, _names("fails_segment", ["seg_loop_a"]))],
-        }
-    )
+    for one, other, condition in (("a", "b", "passes_segment"), ("b", "a", "fails_segment")):
+        rules = [_rule(one, 100, _names(condition, [f"seg_loop_{other}"]))]
+        segments.append({"id": f"seg_loop_{one}", "type": "rule_based", "rules": rules})
     for i in range(max(2, n // 4)):
         ids = [f"user-{i}-{k:05}" for k in range(40 + 37 * i)]
         segments.append({"id": f"list_{i}", "type": "id_list", "rules": [], "count": len(ids)})
@@ -148,20 +137,12 @@ def _gates(n: int, segment_ids: list[str]) -> list[dict[str, Any]]:
             body.update(type="STALE", typeReason="STALE_PROBABLY_FORGOTTEN")
         gates.append(body)
         ids.append(gate_id)
-    gates.append(
-        {
-            "id": "gate_loop_a",
-            "description": "names gate_loop_b",
-            "rules": [_rule("la", 100, _names("passes_gate", ["gate_loop_b"]))],
-        }
-    )
-    gates.append(
-        {
-            "id": "gate_loop_b",
-            "description": "names gate_loop_a",
-            "rules": [_rule("lb", 100, _names("fails_gate", "gate_loop_a"))],
-        }
-    )
+    # a cycle; one condition names a list, the other a single ID, as rules may
+    for one, other, named in (("a", "b", ["gate_loop_b"]), ("b", "a", "gate_loop_a")):
+        condition = _names("passes_gate" if one == "a" else "fails_gate", named)
+        rules = [_rule(f"l{one}", 100, condition)]
+        body = {"id": f"gate_loop_{one}", "description": f"names gate_loop_{other}"}
+        gates.append({**body, "rules": rules})
     return [_entity("gates", {**g, "name": g["id"]}) for g in gates]
 
 
