@@ -26,7 +26,7 @@ def emulator_config() -> EmulatorConfig:
 def _one_session(args: tuple[str, ...], cli: dict[str, str], rng: random.Random, n: int) -> int:
     """One process of the run, killed after its N-th response or at a random moment."""
     if n % 2 == 0:
-        return bulkops(*args, env={**cli, KILL: str(rng.randint(5, 40))}, timeout=60).returncode
+        return bulkops(*args, env={**cli, KILL: str(rng.randint(3, 20))}, timeout=60).returncode
     child = spawn(*args, env=cli)
     try:
         child.wait(timeout=rng.uniform(0.4, 0.9))
