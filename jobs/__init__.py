@@ -1,14 +1,15 @@
 """Built-in jobs (imported as ``bulkops.jobs``), one module each, written against the job API.
 
-The job API is ``bulkops.run.job``; nothing here touches HTTP, SQLite or the terminal.
+The job API is ``bulkops.run.job`` (with ``bulkops.run.selection`` for catalog kinds and
+``--where``); nothing here touches HTTP, SQLite or the terminal.
 
 Jobs: ``attach_holdout``, ``overrides``, ``archive_stale_gates``, ``patch``,
-``copy_experiments`` (run as ``bulkops run attach-holdout ...``). Shared pieces, not jobs:
-``selection`` (the ``--where`` grammar), ``kinds`` (resource catalog facts), ``id_lists``
-(``a,b`` / ``@file`` ID lists), ``references`` (rule-condition references),
-``override_fields`` (where override IDs live, for ``overrides``), and for ``copy_experiments``:
-``experiment_copy`` (one experiment's dependency-ordered copy), ``copy_state`` (what the plan
-knows across experiments) and ``segment_ids`` (reading and copying the IDs of ID-list segments).
+``copy_experiments``, ``migrate`` (run as ``bulkops run attach-holdout ...``). Shared pieces,
+not jobs: ``id_lists`` (``a,b`` / ``@file`` ID lists), ``override_fields`` (where override IDs
+live, for ``overrides``), and for ``copy_experiments``: ``experiment_copy`` (one experiment's
+dependency-ordered copy) and ``copy_state`` (what the plan knows across experiments). Copying
+and migrating are built on ``bulkops.migrate`` (desired state, references, operations, ID
+lists).
 """
 
 __all__ = ["BUILTIN_JOBS"]
@@ -20,4 +21,5 @@ BUILTIN_JOBS = (
     "archive-stale-gates",
     "patch",
     "copy-experiments",
+    "migrate",
 )

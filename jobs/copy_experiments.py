@@ -10,9 +10,10 @@ as is, reported), ``update`` (PATCH the differing fields) or ``rename`` (create 
 A re-run after success therefore plans nothing.
 
 ID-list segments (``id_list``, ``user_store_id_list``) arrive with their IDs: both lists are read
-whole and compared as sets, and ``bulkops.jobs.segment_ids`` plans the fewest calls that make
+whole and compared as sets, and ``bulkops.migrate.idlists`` plans the fewest calls that make
 the target's equal; the gates that reference such a segment wait for its last call.
-The planning of one experiment's copy lives in ``bulkops.jobs.experiment_copy``.
+The planning of one experiment's copy lives in ``bulkops.jobs.experiment_copy``, built on the
+pieces ``bulkops run migrate`` uses (``bulkops.migrate``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""What the plan of a copy knows across experiments, and the facts it copies by.
+"""What the plan of a copy knows across experiments.
 
 ``CopyState`` holds the target's entities (listed once), the copies planned so far and the
-source entities read; ``matches`` is the comparison that decides whether an entity already in
-the target is the copy (dicts: every wanted key matches; lists: every wanted element present).
+source entities read. What a copy writes and how it compares are the migration's shared pieces
+(``bulkops.migrate``): the desired state of an entity, its references, the operations.
 """
 
 from __future__ import annotations
@@ -10,73 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bulkops.jobs.kinds import is_not_found, kind_facts
-
+from bulkops.migrate.facts import entity_path
+from bulkops.migrate.operations import TARGET
 from bulkops.run.job import ReadContext
 
 if TYPE_CHECKING:
     from bulkops.jobs.experiment_copy import ExperimentCopy
 
-__all__ = [
-    "COMPUTED_GATE_TYPES",
-    "CREATABLE_GATE_TYPES",
-    "DEPENDENCY_KINDS",
-    "PROJECT_BOUND",
-    "RULE_SERVER_FIELDS",
-    "TARGET",
-    "CopyState",
-    "Mapped",
-    "MissingSource",
-    "matches",
-]
+__all__ = ["DEPENDENCY_KINDS", "TARGET", "CopyState", "Mapped", "MissingSource"]
 
-TARGET = "target"
 #: Kinds an experiment may need in the target, in the order they are created.
 DEPENDENCY_KINDS = ("segments", "gates", "layers", "experiments")
-#: Fields that belong to the source project (people, teams, pipelines, apps) or to its history.
-PROJECT_BOUND = frozenset(
-    {
-        "creatorID",
-        "creatorEmail",
-        "team",
-        "teamID",
-        "releasePipelineID",
-        "targetApps",
-        "status",
-        "launchedGroupID",
-        "decisionReason",
-        "holdoutIDs",
-        "reviewSettings",
-    }
-)
-RULE_SERVER_FIELDS = frozenset(
-    {"id", "baseID", "completedAutomatedRollouts", "pendingAutomatedRollouts"}
-)
-#: Gate types the API computes (ExternalGateDto) -> what GateCreateDto accepts instead; a type
-#: not here and not creatable (TEMPLATE) is left out, so the target's default applies.
-CREATABLE_GATE_TYPES = ("PERMANENT", "TEMPORARY")
-COMPUTED_GATE_TYPES = {"STALE": "TEMPORARY"}
 Mapped = tuple[str, str | None]
 """Where a source entity lands: (target ID, key of the operation dependents wait for)."""
 
 
 class MissingSource(Exception):
     """A dependency named by a copied entity cannot be copied (not in the source, ...)."""
-
-
-def matches(actual: Any, expected: Any) -> bool:
-    """Dicts: every expected key matches; lists: every expected element is present."""
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(
-            k in actual and matches(actual[k], v) for k, v in expected.items()
-        )
-    if isinstance(expected, list):
-        return isinstance(actual, list) and all(
-            any(matches(a, e) for a in actual) for e in expected
-        )
-    if isinstance(expected, int | float) and isinstance(actual, int | float):
-        return float(actual) == float(expected)
-    return bool(actual == expected)
 
 
 @dataclass
@@ -102,15 +52,10 @@ class CopyState:
         """The source's entity (read once); ``MissingSource`` when it does not exist."""
         key = (kind, entity_id)
         if key not in self.sources:
-            try:
-                path = kind_facts(kind).entity_path(entity_id)
-                self.sources[key] = dict(await ctx.get(path))
-            except Exception as exc:
-                if is_not_found(exc):
-                    raise MissingSource(
-                        f"{kind} {entity_id} does not exist in the source"
-                    ) from None
-                raise
+            entity = await ctx.get(entity_path(kind, entity_id), default=None)
+            if entity is None:
+                raise MissingSource(f"{kind} {entity_id} does not exist in the source")
+            self.sources[key] = dict(entity)
         return self.sources[key]
 
     def keep(self, copy: ExperimentCopy) -> None:

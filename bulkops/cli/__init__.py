@@ -20,7 +20,7 @@ from bulkops.run import ExitCode
 
 __all__ = ["build_parser", "main"]
 
-COMMAND_MODULES = ("demo", "emulator", "runs", "reports", "prune")
+COMMAND_MODULES = ("demo", "emulator", "runs", "reports", "prune", "export", "verify")
 
 
 def fail(code: int, message: str, *, log_json: bool = False) -> int:

@@ -18,7 +18,8 @@ Format (``format`` = ``"bulkops-snapshot/1"``)::
 
 Entities are stored exactly as the API answers them (so an export of a real project, made by
 listing it, loads as is). Overrides are as ``GET /{kind}/{id}/overrides`` answers; ``id_lists``
-are the IDs of id-list segments (as ``GET /segments/{id}/id_list`` pages them). A
+are the IDs of id-list segments (as ``GET /segments/{id}/id_list`` pages them); overrides of
+a kind the emulator does not serve (layers, in an export of the real API) are kept as data. A
 single-project snapshot (``entities``/``overrides``/``catalog`` at the top level, with an
 optional ``project`` name) is accepted by :func:`load_snapshot` too. Every part but
 ``format`` is optional.
@@ -65,8 +66,9 @@ def _load_project(project: Project, data: dict[str, Any]) -> None:
             raise ValueError(f"snapshot: unknown kind {kind!r} (known: {sorted(KINDS)})")
         project.entities[kind] = {item["id"]: item for item in items}
     for kind, table in (data.get("overrides") or {}).items():
-        if kind not in project.overrides:
+        if kind not in KINDS:
             raise ValueError(f"snapshot: {kind!r} have no overrides")
+        # Kept (and dumped back) even for a kind whose overrides are not served (layers).
         project.overrides[kind] = dict(table)
     for name, items in (data.get("catalog") or {}).items():
         if name not in project.catalog:

@@ -52,6 +52,7 @@ from bulkops.run.loader import builtin_job_names, is_job_path, load_job_class
 from bulkops.run.meta import RunMeta
 from bulkops.run.planview import format_duration, format_plan_summary, write_plan_diff
 from bulkops.run.progress import ProgressPrinter
+from bulkops.run.projects import ProjectsFile
 from bulkops.run.report import run_status, write_report
 from bulkops.run.results import PlanSummary, RunnerStatistics, RunOutcome, RunResult
 from bulkops.run.retention import RunRecord, list_runs, parse_age, prune_runs
@@ -82,6 +83,7 @@ __all__ = [
     "Phase",
     "PlanSummary",
     "ProgressPrinter",
+    "ProjectsFile",
     "ReadContext",
     "RunHooks",
     "RunMeta",

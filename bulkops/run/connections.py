@@ -39,6 +39,7 @@ __all__ = [
     "format_limits",
     "key_flag",
     "key_hint",
+    "open_stored_connections",
     "resolve_connections",
     "resolve_limits",
 ]
@@ -194,3 +195,17 @@ def resolve_limits(
 def format_limits(limits: Iterable[MutationLimit]) -> str:
     """``100/10s, 900/900s``."""
     return ", ".join(f"{count}/{span:g}s" for count, span in limits)
+
+
+SNAPSHOT_SCHEME = "snapshot:"
+
+
+def open_stored_connections(stored_urls: Mapping[str, str]) -> dict[str, Any]:
+    """The connections a run stored as ``snapshot:PATH`` (an export file), opened again."""
+    opened = {}
+    for name, url in stored_urls.items():
+        if str(url).startswith(SNAPSHOT_SCHEME):
+            from bulkops.migrate.snapshot_source import SnapshotConnection
+
+            opened[name] = SnapshotConnection.from_file(str(url)[len(SNAPSHOT_SCHEME) :])
+    return opened

@@ -287,6 +287,19 @@ class Job:
     async def prepare(self, ctx: ReadContext) -> None:
         """Validate parameters against current state (raise ``JobConfigError``); nothing is sent."""
 
+    def plan_meta(self) -> Mapping[str, Any]:
+        """What to keep in the run's journal once the plan is frozen (JSON; e.g. an ID
+        mapping for a later check). ``plan_lines`` (a list of strings), if given, are shown
+        with the plan's summary."""
+        return {}
+
+    def own_connections(self) -> Mapping[str, Any]:
+        """Connections the job brings itself instead of a project's API, by name (e.g. an
+        export file as its ``"source"``: ``migrate --from-snapshot``); no key is needed for
+        them. Each has a ``base_url`` (stored with the run) and must satisfy the runner's
+        ``Connection``; a ``snapshot:PATH`` URL is reopened from that file on resume."""
+        return {}
+
     # -- selection -----------------------------------------------------------------------------
 
     def wheres(self, kind: str) -> Sequence[str]:

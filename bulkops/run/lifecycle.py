@@ -27,6 +27,7 @@ from bulkops.errors import ConfigError, JournalError
 from bulkops.run.connections import (
     DEFAULT_CONCURRENCY,
     ConnectionSettings,
+    open_stored_connections,
     resolve_connections,
     resolve_limits,
 )
@@ -63,8 +64,9 @@ class Lifecycle:
         try:
             _check_options(job)
             names, named, scopes = _layout(job, settings.projects)
+            own = dict(job.own_connections())
             conns = resolve_connections(
-                names,
+                [name for name in names if name not in own],
                 keys=settings.keys,
                 base_urls=settings.base_urls,
                 named=named,
@@ -77,7 +79,7 @@ class Lifecycle:
                 run_id,
                 spec,
                 job.options,
-                {p: c.base_url for p, c in conns.items()},
+                {**{p: c.base_url for p, c in conns.items()}, **_urls(own)},
                 limits,
                 settings.concurrency or DEFAULT_CONCURRENCY,
                 named=named,
@@ -90,7 +92,7 @@ class Lifecycle:
         outcome = RunOutcome(run_id, ExitCode.USAGE)
         try:
             outcome = await self._execute(
-                journal, conns, (limits, origin), job, fresh=True, scopes=scopes
+                journal, conns, (limits, origin), job, fresh=True, scopes=scopes, own=own
             )
             return outcome
         finally:
@@ -127,13 +129,13 @@ class Lifecycle:
                 replan = False
             elif replan:
                 job = load_job_class(meta.job)(meta.job_options)
-            conns = self._stored_connections(meta)
+            conns, own = self.run_connections(meta)
             limits, origin = self._limits(meta.limits)
             if [list(x) for x in limits] != meta.limits:
                 journal.set_meta(limits=[list(x) for x in limits])  # the pace from now on
             hooks.event("resume", {"run_id": run_id}, f"resuming run {run_id}")
             return await self._execute(
-                journal, conns, (limits, origin), job, replan=replan, scopes=scopes
+                journal, conns, (limits, origin), job, replan=replan, scopes=scopes, own=own
             )
         except (ConfigError, JournalError) as exc:
             return RunOutcome(run_id, ExitCode.USAGE, message=str(exc), error=exc)
@@ -159,7 +161,7 @@ class Lifecycle:
             return refused(exc)
         try:
             meta = RunMeta.from_dict(original.meta())
-            conns = self._stored_connections(meta)
+            conns, own = self.run_connections(meta)
             limits, origin = self._limits(meta.limits, f"run {run_id}'s journal")
             revert_id = check_run_id(new_run_id or make_run_id(f"revert-{run_id}"))
         except (ConfigError, JournalError) as exc:
@@ -192,7 +194,7 @@ class Lifecycle:
         self.hooks.event("run", {"run_id": revert_id, "reverts": run_id}, text)
         try:
             outcome = await self._execute(
-                journal, conns, (limits, origin), None, replan=False, verify_planned=True
+                journal, conns, (limits, origin), None, replan=False, verify_planned=True, own=own
             )
             outcome.reverts = run_id
             return outcome
@@ -217,15 +219,24 @@ class Lifecycle:
         limits, origin = resolve_limits(given, stored, stored_in=stored_in)
         return limits, self.settings.limits_origin if origin == "--mutation-limit" else origin
 
-    def _stored_connections(self, meta: RunMeta) -> dict[str, ConnectionSettings]:
-        return resolve_connections(
-            meta.connections,
+    def run_connections(
+        self, meta: RunMeta
+    ) -> tuple[dict[str, ConnectionSettings], dict[str, Any]]:
+        """A stored run's connections: resolved projects, and those it opens itself (files)."""
+        own = open_stored_connections(meta.connections)
+        conns = resolve_connections(
+            [name for name in meta.connections if name not in own],
             keys=self.settings.keys,
             base_urls=self.settings.base_urls,
             stored_urls=meta.connections,
             named=meta.named,
             projects_file=ProjectsFile.find(self.settings.projects_file),
         )
+        return conns, own
+
+
+def _urls(own: Mapping[str, Any]) -> dict[str, str]:
+    return {name: str(conn.base_url) for name, conn in own.items()}
 
 
 def _layout(

@@ -102,6 +102,9 @@ class Planner:
         if len(scopes) == 1 and not scopes[0].renames:
             await self._call(self.journal.clear_plan)
             await self.plan_scope(job, scopes[0])
+            with guard_job_code(job, "describing its plan"):
+                kept = dict(job.plan_meta())
+            await self._call(self.journal.set_meta, **kept)
             return []
         failures: list[PlanFailure] = []
 

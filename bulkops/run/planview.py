@@ -57,6 +57,7 @@ def plan_summary_dict(summary: PlanSummary) -> dict[str, Any]:
         "skipped": summary.skipped,
         "blocked": summary.blocked,
         "eta_seconds": summary.eta_seconds,
+        **({"notes": list(summary.notes)} if summary.notes else {}),
         **(
             {
                 "projects": {
@@ -89,6 +90,7 @@ def format_plan_summary(summary: PlanSummary) -> str:
     if summary.blocked:
         lines.append(f"  {summary.blocked} item(s) BLOCKED (see `bulkops report --failed-only`)")
     lines.append(f"  ETA at the mutation limits: {format_duration(summary.eta_seconds)}")
+    lines.extend(f"  {note}" for note in summary.notes)
     for name, part in summary.projects.items():
         if part.failed:
             lines.append(f"  project {name}: NOT PLANNED: {part.failed}")

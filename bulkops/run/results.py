@@ -42,6 +42,8 @@ class PlanSummary:
     blocked: int
     eta_seconds: float | None
     projects: Mapping[str, ProjectPlan] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    """The job's own lines about its plan (``Job.plan_meta()["plan_lines"]``)."""
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,7 @@ class Runner:
             blocked=counts[OpStatus.BLOCKED],
             eta_seconds=eta_of(self.connections, remaining),
             projects=await self._project_plans(remaining),
+            notes=tuple((await self._call(self.journal.meta)).get("plan_lines") or ()),
         )
 
     async def _project_plans(self, remaining: Mapping[str, int]) -> dict[str, ProjectPlan]:

@@ -221,6 +221,7 @@ async def execute(
     replan: bool = True,
     verify_planned: bool | None = None,
     scopes: Sequence[Scope] | None = None,
+    own: Mapping[str, Any] | None = None,
 ) -> RunOutcome:
     """Drive the run; ``RunOutcome.kept`` is False when a fresh run is to be discarded."""
     limits, origin = limits_origin
@@ -263,7 +264,7 @@ async def execute(
         return RunOutcome(run_id, ExitCode.USAGE, message=str(exc), error=exc, kept=not fresh)
     outcome: Outcome = await drive(
         journal,
-        make_clients(conns, limits, settings.budgets, reads),
+        {**make_clients(conns, limits, settings.budgets, reads), **(own or {})},
         job=job,
         replan=replan,
         decide=decide,
@@ -275,7 +276,7 @@ async def execute(
         verify_planned=verify_planned,
         scopes=scopes,
         budget_url=resolve_budget_url(settings.budget_url),
-        keep_budgets=tuple(settings.budgets),
+        keep_budgets=(*settings.budgets, *(own or {})),
     )
     discard = False
     exit_code = ExitCode(outcome.exit_code)

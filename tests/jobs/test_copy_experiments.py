@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 from bulkops.jobs.copy_experiments import CopyExperiments
-from bulkops.jobs.segment_ids import plan_id_copy
 from job_fakes import FakeReadContext, gate, operations, plan_job, skips
 
 from bulkops.api import ConsoleClient
+from bulkops.migrate.idlists import plan_id_copy
 from bulkops.run.context import ClientReadContext
 from bulkops.run.job import JobConfigError
 

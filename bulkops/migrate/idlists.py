@@ -23,12 +23,14 @@ the revert, which takes its IDs with it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from bulkops.migrate.facts import id_list_path
 from bulkops.run.job import Check, Operation, ReadContext
 
-__all__ = ["ID_LIST_TYPES", "IdListApi", "plan_id_copy", "read_ids", "same_ids"]
+__all__ = ["ID_LIST_TYPES", "IdListApi", "has_id_list", "plan_id_copy", "read_ids"]
 
 
 @dataclass(frozen=True)
@@ -55,15 +57,17 @@ ID_LIST_TYPES = {
 }
 
 
+def has_id_list(entity: Mapping[str, Any]) -> bool:
+    """True for a segment whose members are an ID list (of a type in ``ID_LIST_TYPES``)."""
+    return entity.get("type") in ID_LIST_TYPES
+
+
 async def read_ids(ctx: ReadContext, segment_id: str, project: str) -> list[str]:
     """Every ID of segment ``segment_id``'s list (all pages), in the server's order."""
-    path = f"/segments/{segment_id}/id_list"
-    return [str(unit_id) async for unit_id in ctx.paged(path, "ids", project=project)]
-
-
-def same_ids(current: Sequence[str] | None, wanted: Sequence[str]) -> bool:
-    """True when ``current`` (None: a list that cannot be compared) holds exactly ``wanted``."""
-    return current is not None and set(current) == set(wanted)
+    return [
+        str(unit_id)
+        async for unit_id in ctx.paged(id_list_path(segment_id), "ids", project=project)
+    ]
 
 
 @dataclass(frozen=True)
