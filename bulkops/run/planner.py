@@ -90,15 +90,19 @@ class Planner:
         self.connections = connections
         self._call = call
         self.read_concurrency = read_concurrency
-        self._scopes: set[str] = set()
 
-    async def plan(self, job: Job, scopes: Sequence[Scope]) -> list[PlanFailure]:
+    async def plan(
+        self,
+        job: Job,
+        scopes: Sequence[Scope],
+        unreachable: Mapping[str, BulkopsError] | None = None,
+    ) -> list[PlanFailure]:
         """Plan every scope (in parallel when there are several); returns the failed ones.
 
         With one scope, a failure is raised as it is. With several, a failed project's rows
         are dropped and it is returned; when every project failed, the first error is raised.
+        Projects in ``unreachable`` (they could not even be read) fail with their error.
         """
-        self._scopes = {scope.source for scope in scopes}
         if len(scopes) == 1 and not scopes[0].renames:
             await self._call(self.journal.clear_plan)
             await self.plan_scope(job, scopes[0])
@@ -110,6 +114,9 @@ class Planner:
 
         async def one(scope: Scope) -> None:
             await self._call(self.journal.clear_plan, scope.source)
+            if scope.source in (unreachable or {}):
+                failures.append(PlanFailure(scope.source, (unreachable or {})[scope.source]))
+                return
             try:
                 await self.plan_scope(type(job)(job.options), scope)
             except BulkopsError as exc:
@@ -166,7 +173,7 @@ class Planner:
                 batch, entries = entries, []
                 await self._call(self.journal.add_plan, batch)
 
-        items = self._frozen_items(scope)
+        items = self._frozen_items(scope, job)
         with guard_job_code(job, "planning"):
             if plans_per_item(job):
                 await plan_each(job, items, ctx, sink, concurrency=ctx.concurrency)
@@ -175,11 +182,10 @@ class Planner:
                     await sink((entry,))
         await self._call(self.journal.add_plan, entries)
 
-    async def _frozen_items(self, scope: Scope) -> AsyncIterator[Item]:
+    async def _frozen_items(self, scope: Scope, job: Job) -> AsyncIterator[Item]:
         projects = None
-        if scope.renames:
-            others = (name for name in self.connections if name not in self._scopes)
-            projects = [scope.source, *others]
+        if scope.renames:  # this project's items, and those of the job's own other connections
+            projects = [scope.source, *job.projects]
         after = 0
         while page := await self._call(self.journal.items_page, after, _BATCH, projects=projects):
             after = page[-1][0]

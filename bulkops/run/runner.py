@@ -70,9 +70,12 @@ class Runner:
         verify_planned: bool | None = None,
         read_concurrency: int = 16,
         scopes: Sequence[Scope] | None = None,
+        unreachable: Mapping[str, BulkopsError] | None = None,
     ) -> None:
         self.journal = journal
         self.scopes = tuple(scopes or (Scope(),))
+        #: Projects of a fan-out run that could not be read: not planned, not sent to.
+        self.unreachable = dict(unreachable or {})
         self.read_concurrency = max(1, read_concurrency)
         self.connections = connections
         self.job = job
@@ -107,7 +110,7 @@ class Runner:
         planner = Planner(
             self.journal, self.connections, self._call, read_concurrency=self.read_concurrency
         )
-        failures = await planner.plan(self.job, self.scopes)
+        failures = await planner.plan(self.job, self.scopes, self.unreachable)
         failed = {f.project: _plan_failure(f.error) for f in failures}
         await self._call(
             self.journal.set_meta, phase="planned", planned_at=time.time(), plan_failures=failed
@@ -351,6 +354,8 @@ class Runner:
         if fatal and not self._fatal and self.tally.sending <= set(fatal):
             self._fatal = "; ".join(_said(p, m, len(fatal)) for p, m in fatal.items())
         paused = [p for p, (kind, _) in self.tally.halted.items() if kind == "interrupted"]
+        # a fan-out project whose plan failed is still to do: planned again by resume
+        left += len((await self._call(self.journal.meta)).get("plan_failures") or {})
         interrupted = (self._stop.is_set() or bool(paused)) and not self._fatal and left > 0
         phase = (
             "fatal"

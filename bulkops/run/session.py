@@ -38,7 +38,7 @@ from bulkops.run.connections import (
     key_hint,
 )
 from bulkops.run.hooks import RunHooks
-from bulkops.run.identity import META_KEY, check_project_ids, read_project_ids
+from bulkops.run.identity import META_KEY, check_project_ids, read_project_id
 from bulkops.run.job import Job
 from bulkops.run.journal import Journal, JournalError
 from bulkops.run.killpoint import with_kill_point
@@ -103,9 +103,11 @@ async def drive(
         async with contextlib.AsyncExitStack() as stack:
             opened = {name: await stack.enter_async_context(c) for name, c in clients.items()}
             entered = with_kill_point(opened)
-            ids = await _check_projects(journal, entered, replan, key_hints)
+            fanned = {scope.source for scope in scopes or () if scope.renames}
+            ids, unreachable = await _check_projects(journal, entered, replan, key_hints, fanned)
             if budget_url:
-                await share_budgets(stack, opened, ids, budget_url, keep=keep_budgets)
+                keep = (*keep_budgets, *unreachable)
+                await share_budgets(stack, opened, ids, budget_url, keep=keep)
             runner = Runner(
                 journal,
                 entered,
@@ -114,6 +116,7 @@ async def drive(
                 read_concurrency=read_concurrency,
                 verify_planned=verify_planned,
                 scopes=scopes,
+                unreachable=unreachable,
             )
             return await _phases(runner, replan, decide, progress, notify)
     except Exception as group:
@@ -134,17 +137,33 @@ async def drive(
 
 
 async def _check_projects(
-    journal: Journal, clients: Mapping[str, Any], replan: bool, hints: Mapping[str, str] | None
-) -> dict[str, str | None]:
-    """Record the connections' project ids (a new plan) or check them (a frozen one)."""
-    current = await read_project_ids(clients)
+    journal: Journal,
+    clients: Mapping[str, Any],
+    replan: bool,
+    hints: Mapping[str, str] | None,
+    fanned: Collection[str] = (),
+) -> tuple[dict[str, str | None], dict[str, ApiError]]:
+    """Record the connections' project ids (a new plan) or check them (a frozen one).
+
+    A project of a fan-out run (``fanned``) that cannot be read (its key rejected, an outage)
+    is returned apart: the run's other projects go on without it.
+    """
+    current: dict[str, str | None] = {}
+    unreachable: dict[str, ApiError] = {}
+    for name, conn in clients.items():
+        try:
+            current[name] = await read_project_id(conn)
+        except ApiError as exc:
+            if name not in fanned:
+                raise
+            unreachable[name] = exc
     meta = await anyio.to_thread.run_sync(journal.meta)
     stored = meta.get(META_KEY) or {}
     check_project_ids(str(meta.get("run_id")), stored, current, hints)
     if replan:
         known = {**stored, **{name: ident for name, ident in current.items() if ident}}
         await anyio.to_thread.run_sync(lambda: journal.set_meta(**{META_KEY: known}))
-    return current
+    return current, unreachable
 
 
 def _leaf(exc: BaseException) -> BaseException:
