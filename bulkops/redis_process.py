@@ -58,19 +58,22 @@ class RunningRedis:
 
 
 @contextmanager
-def start_redis_server(start_timeout: float = 20.0) -> Iterator[RunningRedis]:
-    """Run `redis-server` on a free port of 127.0.0.1 until the block ends."""
+def start_redis_server(
+    start_timeout: float = 20.0, *, port: int | None = None
+) -> Iterator[RunningRedis]:
+    """Run `redis-server` on a free port of 127.0.0.1 (or ``port``: a restart of a server
+    that was there) until the block ends."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RedisServerMissing(INSTALL_HINT)
     with tempfile.TemporaryDirectory(prefix="bulkops-redis-") as workdir:
         for attempt in range(3):  # the free port can be taken between our probe and the bind
-            port = _free_port()
+            chosen = port or _free_port()
             process = subprocess.Popen(
                 [
                     binary,
                     "--port",
-                    str(port),
+                    str(chosen),
                     "--bind",
                     "127.0.0.1",
                     "--save",
@@ -89,14 +92,14 @@ def start_redis_server(start_timeout: float = 20.0) -> Iterator[RunningRedis]:
                 stdin=subprocess.DEVNULL,
             )
             ready, log = _watch_log(process, start_timeout)
-            if ready and _answers_ping(port):
+            if ready and _answers_ping(chosen):
                 break
             _end(process)
             if attempt == 2:
                 raise RuntimeError(
-                    f"redis-server did not start on 127.0.0.1:{port}:\n" + "".join(log[-20:])
+                    f"redis-server did not start on 127.0.0.1:{chosen}:\n" + "".join(log[-20:])
                 )
-        running = RunningRedis(process, port)
+        running = RunningRedis(process, chosen)
         try:
             yield running
         finally:

@@ -111,8 +111,9 @@ class OperationExecutor:
             except SendStopped:
                 outcome = _stopped(rec, sent=tally.granted > 0)
             except (ServerWaitTooLongError, BudgetLostError) as exc:
-                # Not applied (a 429) or never sent (no budget): as it was, for resume.
-                self._record(rec.op.key, _stopped(rec, sent=tally.granted > 0))
+                # Not applied (a 429) or never sent (no budget): as it was, for resume
+                # (IN_FLIGHT only when an earlier attempt's outcome is unknown).
+                self._record(rec.op.key, _stopped(rec, sent=reconciling))
                 raise RunInterrupted(str(exc), rec.op.project) from exc
         self._record(rec.op.key, outcome)
         return outcome.status

@@ -72,7 +72,7 @@ class Journal(JournalTallies):
         """Create a new journal file (0600, in a 0700 dir); refuse if the file exists."""
         path = Path(path)
         if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)
+            path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)  # racing runs: fine
             os.chmod(path.parent, 0o700)
         if path.exists():
             raise JournalError(

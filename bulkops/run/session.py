@@ -203,7 +203,7 @@ async def _phases(
             progress.show(runner.statistics())
             progress.close()
         tg.cancel_scope.cancel()
-    return Outcome(ExitCode(result.exit_code), summary, result, message=result.fatal)
+    return Outcome(ExitCode(result.exit_code), summary, result, message=result.message)
 
 
 async def _watch_signals(

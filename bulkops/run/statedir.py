@@ -88,6 +88,9 @@ class StateDir:
             if not self.path.exists():
                 self.path.mkdir(parents=True, mode=0o700)
                 os.chmod(self.path, 0o700)
+        except FileExistsError:
+            if not self.path.is_dir():  # another process made it meanwhile: fine if a dir
+                raise self._unusable("not a directory") from None
         except OSError as exc:
             raise self._unusable(exc.strerror or str(exc)) from None
         if not os.access(self.path, os.W_OK | os.X_OK):

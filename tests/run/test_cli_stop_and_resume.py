@@ -128,3 +128,18 @@ def test_status_of_a_killed_run_says_interrupted_and_how_to_resume(
     assert status["next"] == "bulkops resume k9"
     text = bulkops("status", "k9", env=env).stdout
     assert "interrupted" in text and "bulkops resume k9" in text, text
+
+
+def test_a_server_asking_to_wait_a_day_stops_the_run_with_a_resume_hint(
+    emulator: RunningEmulator, env: dict, tmp_path: Path
+) -> None:
+    emulator.rate_limit_next(1, "PATCH", retry_after=86400)
+    done = bulkops("run", JOBFILE, "--count", "5", "--yes", "--run-id", "day", env=env)
+    assert done.returncode == 3, done.stderr
+    assert "86400" in done.stderr and "bulkops resume day" in done.stderr
+    assert "Traceback" not in done.stderr
+    statuses = _statuses(tmp_path / "state", "day")
+    assert statuses.get("IN_FLIGHT", 0) == 0 and statuses.get("FAILED_TEMP", 0) == 0
+    resumed = bulkops("resume", "day", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert set(_statuses(tmp_path / "state", "day")) == {"DONE"}
