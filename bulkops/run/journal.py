@@ -292,16 +292,19 @@ class Journal(JournalTallies):
         limit: int = 500,
         *,
         reverse: bool = False,
+        project: str | None = None,
     ) -> list[OpRecord]:
-        """Up to ``limit`` operations after ``seq`` (before it when ``reverse``) in plan order."""
+        """Up to ``limit`` operations after ``seq`` (before it when ``reverse``) in plan order
+        (only those of connection ``project`` when given)."""
         wanted = tuple(statuses) if statuses is not None else STATUSES
         marks = ",".join("?" * len(wanted))
         cmp, order = ("<", "DESC") if reverse else (">", "ASC")
+        where, args = ("", ()) if project is None else (" AND project = ?", (project,))
         rows = self._conn.execute(
             "SELECT seq, op, status, attempts, before, sent_body, http_status, error, "
             f"message, response_id, guard FROM operations WHERE seq {cmp} ? AND status IN "
-            f"({marks}) ORDER BY seq {order} LIMIT ?",
-            (after, *wanted, limit),
+            f"({marks}){where} ORDER BY seq {order} LIMIT ?",
+            (after, *wanted, *args, limit),
         ).fetchall()
         return [_record(row) for row in rows]
 

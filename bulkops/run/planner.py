@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio
 
-from bulkops.errors import BulkopsError
+from bulkops.errors import ApiError, BulkopsError
 from bulkops.run.context import ClientReadContext, Connection
 from bulkops.run.job import SOURCE, Item, Job, Operation, Skip, Source, plans_per_item
 from bulkops.run.jobcode import PlanCheck, guard_job_code
@@ -73,6 +73,11 @@ class PlanFailure:
 
     project: str
     error: BulkopsError
+
+    def to_meta(self) -> dict[str, Any]:
+        """How it is kept in the journal meta (``plan_failures``)."""
+        code = 4 if isinstance(self.error, ApiError) else 2
+        return {"message": str(self.error), "exit_code": code}
 
 
 class Planner:

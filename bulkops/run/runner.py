@@ -27,7 +27,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from bulkops.errors import ApiError, BulkopsError, RunInterrupted
+from bulkops.errors import BulkopsError, RunInterrupted
 from bulkops.run.context import Connection
 from bulkops.run.dependencies import DependencyTracker
 from bulkops.run.execute import FatalRunError, OperationExecutor
@@ -87,13 +87,15 @@ class Runner:
         self._planned_here = False
         self._elapsed_before = 0.0
         self._saved_at = 0.0
-        self._work: Any = None  # the unbuffered stream the workers take operations from
+        #: Per project, the unbuffered stream its workers take operations from.
+        self._work: dict[str, Any] = {}
+        self._feeding: set[str] = set()
         self._stop = anyio.Event()
         self._changed = anyio.Event()
         self.tally = RunTally(connections)
         self._started = time.monotonic()
         self._fatal: str | None = None
-        self._ready: list[OpRecord] = []
+        self._ready: dict[str, list[OpRecord]] = {}
         self._deps = DependencyTracker({})
         self._rate_limited_seen = 0
         self._watch_scope = anyio.CancelScope()
@@ -111,7 +113,7 @@ class Runner:
             self.journal, self.connections, self._call, read_concurrency=self.read_concurrency
         )
         failures = await planner.plan(self.job, self.scopes, self.unreachable)
-        failed = {f.project: _plan_failure(f.error) for f in failures}
+        failed = {f.project: f.to_meta() for f in failures}
         await self._call(
             self.journal.set_meta, phase="planned", planned_at=time.time(), plan_failures=failed
         )
@@ -148,7 +150,7 @@ class Runner:
     def stop(self) -> None:
         """Stop taking new operations; the ones in flight finish (bounded by the grace time)."""
         self._stop.set()
-        self._changed.set()
+        self._notify()
         for conn in self.connections.values():
             stop_sending(conn.budget)  # waiting for a permit: not sent
         deadline = anyio.current_time() + self.grace_seconds
@@ -193,25 +195,43 @@ class Runner:
         return await self._finish()
 
     async def _dispatch_all(self) -> None:
-        send, receive = anyio.create_memory_object_stream[OpRecord](self.concurrency)
-        self._work, work = anyio.create_memory_object_stream[OpRecord](0)
+        """One pipeline per project (its feed, its ``concurrency`` workers), so a project
+        waiting for its windows never holds back another's operations."""
+        projects = sorted(p for p, n in self.tally.remaining.items() if n)
+        self._feeding = set(projects)
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self._feed, send)
-            for _ in range(self.concurrency):
-                tg.start_soon(self._worker, work)
-            async with receive:
-                async for rec in receive:
-                    if self._stop.is_set():
-                        break
-                    await self._dispatch(rec)
-                    await self._drain_ready()
-                while (self._deps.parked or self._ready) and not self._stop.is_set():
-                    await self._drain_ready()
-                    if not self.tally.in_flight and not self._ready:
-                        break
-                    await self._wait_changed()
-                await self._fail_unresolved()
+            async with anyio.create_task_group() as pipelines:
+                for project in projects:
+                    pipelines.start_soon(self._pipeline, project, tg)
+            await self._fail_unresolved()
             await self._wait_in_flight(tg)
+
+    async def _pipeline(self, project: str, tg: TaskGroup) -> None:
+        send, receive = anyio.create_memory_object_stream[OpRecord](self.concurrency)
+        self._work[project], work = anyio.create_memory_object_stream[OpRecord](0)
+        self._ready.setdefault(project, [])
+        tg.start_soon(self._feed, send, project)
+        for _ in range(self.concurrency):
+            tg.start_soon(self._worker, work)
+        async with receive:
+            async for rec in receive:
+                if self._stop.is_set():
+                    break
+                await self._dispatch(rec)
+                await self._drain_ready(project)
+        self._feeding.discard(project)
+        self._notify()
+        while not self._stop.is_set():
+            await self._drain_ready(project)
+            if self._all_dispatched():
+                break
+            await self._wait_changed()
+
+    def _all_dispatched(self) -> bool:
+        """Every feed is done, nothing is ready, and nothing parked can still be released."""
+        if self._feeding or any(self._ready.values()):
+            return False
+        return not self._deps.parked or not self.tally.in_flight
 
     async def _wait_in_flight(self, tg: TaskGroup) -> None:
         with self._grace_scope:
@@ -219,16 +239,24 @@ class Runner:
                 await self._wait_changed()
         tg.cancel_scope.cancel()  # what is still in flight stays IN_FLIGHT in the journal
 
+    def _notify(self) -> None:
+        """Wake every task waiting in ``_wait_changed`` (a broadcast)."""
+        changed, self._changed = self._changed, anyio.Event()
+        changed.set()
+
     async def _wait_changed(self) -> None:
         await self._changed.wait()
-        self._changed = anyio.Event()
 
-    async def _feed(self, send: Any) -> None:
+    async def _feed(self, send: Any, project: str) -> None:
         async with send:
             after = 0
             while not self._stop.is_set():
                 page = await self._call(
-                    self.journal.operations_page, after, PENDING_STATUSES, _BATCH
+                    self.journal.operations_page,
+                    after,
+                    PENDING_STATUSES,
+                    _BATCH,
+                    project=project,
                 )
                 if not page:
                     return
@@ -249,17 +277,18 @@ class Runner:
             await self._fail_dependent(rec, *failure)
         else:
             self.tally.in_flight += 1
-            await self._work.send(rec)  # waits for a free worker
+            await self._work[rec.op.project].send(rec)  # waits for a free worker
 
-    async def _drain_ready(self) -> None:
-        while self._ready and not self._stop.is_set():
-            await self._dispatch(self._ready.pop(0))
+    async def _drain_ready(self, project: str) -> None:
+        ready = self._ready[project]
+        while ready and not self._stop.is_set():
+            await self._dispatch(ready.pop(0))
 
     async def _worker(self, work: Any) -> None:
         async for rec in work:
             if self._stop.is_set() or rec.op.project in self.tally.halted:  # leave it for resume
                 self.tally.in_flight -= 1
-                self._changed.set()
+                self._notify()
                 continue
             await self._run_one(rec)
 
@@ -278,7 +307,7 @@ class Runner:
             await self._completed(rec, status)
         finally:
             self.tally.in_flight -= 1
-            self._changed.set()
+            self._notify()
 
     def _halt(self, project: str | None, kind: str, message: str) -> None:
         """Stop sending to ``project`` (None: to every project); the others go on."""
@@ -288,7 +317,7 @@ class Runner:
             return
         everyone = self.tally.halt(project, kind, message)
         stop_sending(self.connections[project].budget)  # its senders waiting: not sent
-        self._changed.set()
+        self._notify()
         if everyone:
             self.stop()
 
@@ -301,8 +330,8 @@ class Runner:
             if failure is not None:
                 await self._fail_dependent(waiting, *failure)
             else:
-                self._ready.append(waiting)
-        self._changed.set()
+                self._ready.setdefault(waiting.op.project, []).append(waiting)
+        self._notify()
 
     async def _fail_dependent(self, rec: OpRecord, status: OpStatus, message: str) -> None:
         self.writer.record(rec.op.key, status=status, error="dependency", message=message)
@@ -319,14 +348,11 @@ class Runner:
 
     async def _watch_rate_limits(self) -> None:
         with self._watch_scope:
-            await self._watch_rate_limits_forever()
-
-    async def _watch_rate_limits_forever(self) -> None:
-        while True:
-            await self._note_rate_limits()
-            if time.monotonic() - self._saved_at >= 5.0:  # so a killed session still counts
-                await self._save_elapsed()
-            await anyio.sleep(1.0)
+            while True:
+                await self._note_rate_limits()
+                if time.monotonic() - self._saved_at >= 5.0:  # so a killed session counts
+                    await self._save_elapsed()
+                await anyio.sleep(1.0)
 
     async def _save_elapsed(self) -> None:
         self._saved_at = time.monotonic()
@@ -349,39 +375,18 @@ class Runner:
     async def _finish(self) -> RunResult:
         await self._note_rate_limits()
         counts = dict(await self._call(self.journal.counts))
-        left = sum(counts.get(s, 0) for s in PENDING_STATUSES)
-        fatal = {p: m for p, (kind, m) in self.tally.halted.items() if kind == "fatal"}
-        if fatal and not self._fatal and self.tally.sending <= set(fatal):
-            self._fatal = "; ".join(_said(p, m, len(fatal)) for p, m in fatal.items())
-        paused = [p for p, (kind, _) in self.tally.halted.items() if kind == "interrupted"]
         # a fan-out project whose plan failed is still to do: planned again by resume
-        left += len((await self._call(self.journal.meta)).get("plan_failures") or {})
-        interrupted = (self._stop.is_set() or bool(paused)) and not self._fatal and left > 0
-        phase = (
-            "fatal"
-            if self._fatal
-            else "interrupted"
-            if interrupted
-            else ("incomplete" if left else "complete")
+        unplanned = len((await self._call(self.journal.meta)).get("plan_failures") or {})
+        ending = self.tally.ending(
+            counts, unplanned, stopped=self._stop.is_set(), fatal=self._fatal
         )
         await self._call(
             self.journal.set_meta,
-            phase=phase,
+            phase=ending.phase,
             finished_at=time.time(),
             elapsed_seconds=round(self._total_elapsed(), 3),
         )
-        halted = {} if self._fatal else {p: m for p, (_, m) in self.tally.halted.items()}
-        message = self._fatal or "; ".join(
-            _said(p, m, len(self.tally.halted)) for p, m in halted.items()
-        )
-        return RunResult(
-            counts,
-            interrupted,
-            self._fatal,
-            time.monotonic() - self._started,
-            halted=halted,
-            message=message or None,
-        )
+        return ending.result(counts, time.monotonic() - self._started)
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -391,14 +396,3 @@ class Runner:
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await self.writer.call(functools.partial(fn, *args, **kwargs))
-
-
-def _plan_failure(error: BulkopsError) -> dict[str, Any]:
-    """How a project's failed plan is kept in the journal meta (``plan_failures``)."""
-    code = 4 if isinstance(error, ApiError) else 2
-    return {"message": str(error), "exit_code": code}
-
-
-def _said(project: str, message: str, among: int) -> str:
-    """A project's message, naming the project when the run has several."""
-    return message if among <= 1 else f"project {project}: {message}"

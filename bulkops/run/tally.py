@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bulkops.run.context import Connection
-from bulkops.run.results import ProjectPlan, ProjectStatistics, RunnerStatistics
+from bulkops.run.results import ProjectPlan, ProjectStatistics, RunnerStatistics, RunResult
 from bulkops.run.states import FINAL_STATUSES, PENDING_STATUSES, OpStatus
 
-__all__ = ["RunTally", "eta_of", "project_plans"]
+__all__ = ["Ending", "RunTally", "eta_of", "project_plans"]
 
 
 def eta_of(connections: Mapping[str, Connection], remaining: Mapping[str, int]) -> float | None:
@@ -31,6 +32,33 @@ def eta_of(connections: Mapping[str, Connection], remaining: Mapping[str, int]) 
         except (ArithmeticError, TypeError, ValueError):  # an ETA is informative only
             return None
     return max(etas, default=0.0)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a sending session ended (see ``RunTally.ending``)."""
+
+    phase: str
+    interrupted: bool
+    fatal: str | None
+    halted: Mapping[str, str]
+    message: str | None
+
+    def result(self, counts: Mapping[str, int], elapsed: float) -> RunResult:
+        """The session's ``RunResult``."""
+        return RunResult(
+            counts,
+            self.interrupted,
+            self.fatal,
+            elapsed,
+            halted=self.halted,
+            message=self.message,
+        )
+
+
+def _said(project: str, message: str, among: int) -> str:
+    """A project's message, naming the project when the run has several."""
+    return message if among <= 1 else f"project {project}: {message}"
 
 
 class RunTally:
@@ -67,6 +95,28 @@ class RunTally:
         tally[now] += 1
         if now in FINAL_STATUSES:
             self.remaining[project] = max(0, self.remaining.get(project, 0) - 1)
+
+    def ending(
+        self, counts: Mapping[str, int], unplanned: int, *, stopped: bool, fatal: str | None
+    ) -> Ending:
+        """How the session ended: its phase, and why (every project stopped fatally is a
+        fatal run; a project stopped by a too-long wait or a lost budget interrupts it)."""
+        left = sum(counts.get(s, 0) for s in PENDING_STATUSES) + unplanned
+        fatal_ones = {p: m for p, (kind, m) in self.halted.items() if kind == "fatal"}
+        if fatal_ones and not fatal and self.sending <= set(fatal_ones):
+            fatal = "; ".join(_said(p, m, len(fatal_ones)) for p, m in fatal_ones.items())
+        paused = any(kind == "interrupted" for kind, _ in self.halted.values())
+        interrupted = (stopped or paused) and not fatal and left > 0
+        phase = (
+            "fatal"
+            if fatal
+            else "interrupted"
+            if interrupted
+            else ("incomplete" if left else "complete")
+        )
+        halted = {} if fatal else {p: m for p, (_, m) in self.halted.items()}
+        message = fatal or "; ".join(_said(p, m, len(halted)) for p, m in halted.items())
+        return Ending(phase, interrupted, fatal, halted, message or None)
 
     def halt(self, project: str, kind: str, message: str) -> bool:
         """Record that ``project`` stopped; True when every project with work has stopped."""
