@@ -14,7 +14,7 @@ latency per request) holds four projects of gates; `bulkops run patch` runs as s
 
 Columns: wall (the slowest process), wall / T(N) of the busiest project (T: the policy's lower
 bound, see benchmarks/mutation_budget.py), the ratio to its reference row, 429s the emulator
-served, and Redis commands per mutation (INFO commandstats of the server, all processes).
+served, and Redis round trips per mutation (the server's EVALSHA calls, all processes).
 Each wall includes the CLI's start-up and planning (about 0.5-1 s), like the user's.
 """
 
@@ -31,8 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bulkops.emulator import EmulatorConfig, FaultPlan, start_emulator_process  # noqa: E402
-from bulkops.redis_process import start_redis_server  # noqa: E402
+from bulkops.emulator import EmulatorConfig, FaultPlan, start_emulator_process
+from bulkops.redis_process import start_redis_server
 
 SCALE = 0.1
 LIMITS = ("100/1s", "900/90s")
@@ -91,11 +91,16 @@ def run_all(base_url: str, procs: list[tuple[list[str], str]], redis_url: str | 
 
 
 def redis_commands(url: str) -> int:
+    """Round trips the budget made: its EVALSHA calls (one per admission, release batch or
+    beat; INFO commandstats also counts the commands run inside each script, not sent)."""
     import redis
 
     client = redis.Redis.from_url(url)
     try:
-        return sum(int(v["calls"]) for v in client.info("commandstats").values())
+        stats = client.info("commandstats")
+        return sum(
+            int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval")
+        )
     finally:
         client.close()
 
