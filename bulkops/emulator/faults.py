@@ -75,6 +75,7 @@ class ScriptedFault:
         self.path_prefix = _full_prefix(self.path_prefix)
 
     def matches(self, method: str, path: str, project: str | None = None) -> bool:
+        """Whether a request of ``method`` to ``path`` (by ``project``) takes this fault."""
         return (
             self.count > 0
             and (self.method is None or self.method == method)
@@ -133,6 +134,7 @@ class FaultPlan:
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON (what the admin endpoint answers)."""
         return asdict(self)
 
 

@@ -47,6 +47,7 @@ class RunningEmulator:
 
     @property
     def config(self) -> EmulatorConfig:
+        """The configuration the emulator runs with."""
         return self._state.config
 
     def api_key(self, project: str = "default") -> str:
@@ -78,6 +79,7 @@ class RunningEmulator:
         self._call(lambda: self._state.faults.set_plan(plan))
 
     def clear_faults(self) -> None:
+        """No more faults: every request is served as it comes."""
         self.set_faults(None)
 
     def _project_name(self, project: str | None) -> str | None:

@@ -53,6 +53,7 @@ class FakeReadContext:
     async def get(
         self, path: str, *, project: str = SOURCE, default: Any = MISSING, **params: Any
     ) -> Any:
+        """The document ``put`` at ``path``, or the entity ``/kind/id``; 404 as the client."""
         self.reads.append(f"{project}:{path}")
         key = f"{project}:{path}"
         if key in self.documents:
@@ -69,6 +70,7 @@ class FakeReadContext:
     async def list(
         self, kind: str, *, project: str = SOURCE, **filters: Any
     ) -> AsyncIterator[dict]:
+        """The entities of ``kind`` that match ``filters`` (list fields: contains)."""
         for entity in builtins.list(self.entities.get(project, {}).get(kind, {}).values()):
             if all(_filter_matches(entity.get(k), v) for k, v in filters.items()):
                 yield copy.deepcopy(entity)
@@ -76,6 +78,7 @@ class FakeReadContext:
     async def paged(
         self, path: str, field: str, *, project: str = SOURCE, **params: Any
     ) -> AsyncIterator[Any]:
+        """The ``field`` list of the document at ``path``."""
         data = await self.get(path, project=project)
         for value in (data or {}).get(field) or ():
             yield value
@@ -83,6 +86,7 @@ class FakeReadContext:
     async def gather(
         self, fn: Callable[[T], Awaitable[R]], values: Iterable[T]
     ) -> builtins.list[R]:
+        """``fn`` over ``values``, ``concurrency`` at a time, in order."""
         return await gather(fn, values, concurrency=self.concurrency)
 
 

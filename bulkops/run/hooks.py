@@ -42,4 +42,5 @@ class LoggingHooks(RunHooks):
         self.log = logger or logging.getLogger("bulkops.run")
 
     def event(self, event: str, data: dict[str, Any], text: str) -> None:
+        """Log ``text`` at INFO level."""
         self.log.info("%s", text.strip())

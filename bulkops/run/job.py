@@ -72,6 +72,7 @@ class Item:
 
     @property
     def key(self) -> str:
+        """``project:kind:id``, unique in a run."""
         return f"{self.project}:{self.kind}:{self.id}"
 
 
@@ -152,10 +153,12 @@ class Operation:
     items: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The operation as JSON-ready data (as the journal stores it)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Operation:
+        """The operation back from ``to_dict``'s data."""
         d = dict(data)
         check = d.get("check")
         d["check"] = Check(**check) if check is not None else None
