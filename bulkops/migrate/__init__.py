@@ -20,7 +20,6 @@ from bulkops.migrate.facts import MIGRATED_KINDS
 from bulkops.migrate.mapping import IdMap
 from bulkops.migrate.plan import Conflict, MigrationPlan
 from bulkops.migrate.planner import POLICIES, MigrationPlanner
-from bulkops.migrate.reads import ordered_map, read_all
 from bulkops.migrate.snapshot_source import SnapshotConnection, SnapshotReadOnlyError
 from bulkops.migrate.verify import Difference, VerifyResult, run_id_map, verify_mapping
 
@@ -38,8 +37,6 @@ __all__ = [
     "SnapshotReadOnlyError",
     "VerifyResult",
     "export_snapshot",
-    "ordered_map",
-    "read_all",
     "run_id_map",
     "verify_mapping",
 ]

@@ -29,6 +29,7 @@ from typing import Any, cast
 import anyio
 
 from bulkops import __version__
+from bulkops.api.config import DEFAULT_READ_CONCURRENCY
 from bulkops.api.errors import ApiError, NotFoundError
 from bulkops.migrate.facts import (
     CATALOG_LISTS,
@@ -40,8 +41,9 @@ from bulkops.migrate.facts import (
 )
 from bulkops.migrate.idlists import has_id_list
 from bulkops.migrate.jsonstream import JsonStreamWriter
-from bulkops.migrate.reads import DEFAULT_READ_CONCURRENCY, ProjectReader, ordered_map
 from bulkops.run.context import ClientReadContext, Connection
+from bulkops.run.context import Connection as ProjectReader
+from bulkops.run.ordered import ordered_map
 
 __all__ = ["EXPORT_KINDS", "ExportStatistics", "export_snapshot"]
 

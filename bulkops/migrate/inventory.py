@@ -3,8 +3,8 @@
 ``Inventory`` holds the selected source entities and the ones they pull in (read wave by wave:
 what the entities of a wave name, and is not known yet, is read in the next), the source
 entities that do not exist (``missing``), the target's entities of every migrated kind, and the
-override documents and ID lists of both sides. All per-entity reads go through
-``bulkops.migrate.reads`` (``limit`` in flight, results in a fixed order), so the same projects
+override documents and ID lists of both sides. All per-entity reads go through the job's
+``ctx.gather`` (``--read-concurrency`` in flight, results in input order), so the same projects
 give the same inventory and the same plan.
 """
 
@@ -20,7 +20,6 @@ from bulkops.migrate.graph import Ref, references
 from bulkops.migrate.idlists import has_id_list, read_ids
 from bulkops.migrate.mapping import copy_names
 from bulkops.migrate.operations import TARGET
-from bulkops.migrate.reads import DEFAULT_READ_CONCURRENCY, read_all
 from bulkops.run.job import SOURCE, ReadContext
 
 __all__ = ["Inventory", "Node"]
@@ -58,7 +57,6 @@ class Inventory:
     """What the plan reads (see the module docstring)."""
 
     ctx: ReadContext
-    limit: int = DEFAULT_READ_CONCURRENCY
     nodes: dict[Ref, Node] = field(default_factory=dict)
     missing: set[Ref] = field(default_factory=set)
     target: dict[str, dict[str, Entity]] = field(default_factory=dict)
@@ -73,7 +71,7 @@ class Inventory:
         async def listing(kind: str) -> dict[str, Entity]:
             return {str(e["id"]): e async for e in self.ctx.list(kind, project=TARGET)}
 
-        tables = await read_all(listing, MIGRATED_KINDS, limit=len(MIGRATED_KINDS))
+        tables = await self.ctx.gather(listing, MIGRATED_KINDS)
         self.target = dict(zip(MIGRATED_KINDS, tables, strict=True))
         self._by_name = {
             kind: {e.get("name"): e for e in reversed(list(table.values())) if e.get("name")}
@@ -164,7 +162,7 @@ class Inventory:
         return dict(doc) if isinstance(doc, Mapping) else None
 
     async def _read(self, fn: Any, items: list[Any]) -> list[Any]:
-        return await read_all(fn, items, limit=self.limit)
+        return await self.ctx.gather(fn, items)
 
 
 def _not_found(exc: BaseException) -> bool:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bulkops.api.config import DEFAULT_READ_CONCURRENCY
 from bulkops.api.errors import ApiError, NotFoundError
 from bulkops.migrate.compare import differing_fields, normalize_overrides
 from bulkops.migrate.desired import desired_state, remap_overrides
@@ -26,8 +27,9 @@ from bulkops.migrate.facts import OVERRIDE_KINDS, overrides_path
 from bulkops.migrate.graph import Ref
 from bulkops.migrate.idlists import has_id_list
 from bulkops.migrate.mapping import IdMap, copy_names
-from bulkops.migrate.reads import DEFAULT_READ_CONCURRENCY, ProjectReader, read_all
+from bulkops.run.context import Connection as ProjectReader
 from bulkops.run.journal import Journal
+from bulkops.run.ordered import gather
 
 __all__ = ["Difference", "VerifyResult", "run_id_map", "verify_mapping"]
 
@@ -96,7 +98,7 @@ async def verify_mapping(
         conn, kind = spec
         return {str(e["id"]): e async for e in conn.paginate(kind)}
 
-    tables = await read_all(listing, [(c, k) for c in (source, target) for k in kinds], limit=8)
+    tables = await gather(listing, [(c, k) for c in (source, target) for k in kinds], concurrency=8)
     sources = dict(zip(kinds, tables[: len(kinds)], strict=True))
     targets = dict(zip(kinds, tables[len(kinds) :], strict=True))
     result = VerifyResult()
@@ -140,7 +142,7 @@ async def _overrides(
 
     found = []
     for (kind, source_id, target_id), (mine, theirs) in zip(
-        wanted, await read_all(both, wanted, limit=limit), strict=True
+        wanted, await gather(both, wanted, concurrency=limit), strict=True
     ):
         desired = normalize_overrides(remap_overrides(kind, mine or {}, id_map.target_id))
         actual = normalize_overrides(theirs)
@@ -175,7 +177,7 @@ async def _id_lists(
 
     found = []
     for (kind, source_id, target_id), (mine, theirs) in zip(
-        wanted, await read_all(both, wanted, limit=limit), strict=True
+        wanted, await gather(both, wanted, concurrency=limit), strict=True
     ):
         if set(mine) != set(theirs):
             extra, missing = set(theirs) - set(mine), set(mine) - set(theirs)

@@ -5,7 +5,8 @@ overrides one after the other waits 10,000 round trips. ``plan_each`` calls ``Jo
 for up to ``concurrency`` items at once and hands the results to a sink in item order, so the
 plan (and the journal) is the same whatever the latencies. Memory stays bounded: at most
 ``window`` items are taken and not yet handed on (a slow item holds the window, never memory).
-``gather`` is the same for a whole-plan job's reads: a list in input order.
+``gather`` is the same for a whole-plan job's reads: a list in input order; ``ordered_map``
+hands each result to a callback in input order as it can (an export streams them to disk).
 
 The first error cancels the work in flight and is raised as it is (never as a group); an
 exception from a job's own code names the item (``JobCodeError``).
@@ -13,8 +14,10 @@ exception from a job's own code names the item (``JobCodeError``).
 
 from __future__ import annotations
 
+import inspect
+import math
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -22,7 +25,7 @@ from anyio.abc import TaskGroup
 from bulkops.run.job import Item, Job, Operation, ReadContext, Skip, plan_entries
 from bulkops.run.jobcode import guard_job_code
 
-__all__ = ["gather", "plan_each"]
+__all__ = ["gather", "ordered_map", "plan_each"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -130,3 +133,66 @@ async def gather(
             tg.start_soon(worker, tg)
     first.raise_if_any()
     return results
+
+
+class _Pending(Generic[T]):
+    """One item's call: done once ``fn`` returned."""
+
+    __slots__ = ("done", "item", "value")
+
+    def __init__(self, item: T) -> None:
+        self.item = item
+        self.value: Any = None
+        self.done = anyio.Event()
+
+
+async def ordered_map(
+    fn: Callable[[T], Awaitable[R]],
+    items: Iterable[T],
+    on_result: Callable[[T, R], Any],
+    *,
+    limit: int = 16,
+) -> None:
+    """``on_result(item, await fn(item))`` for every item, in input order, ``limit`` at a time.
+
+    ``on_result`` may be a plain function or return an awaitable (awaited before the next
+    result). The first error of ``fn`` or ``on_result`` cancels the rest and is raised as is
+    (not wrapped in an exception group).
+    """
+    window = anyio.Semaphore(max(1, limit))
+    send, receive = anyio.create_memory_object_stream[_Pending[T]](math.inf)
+
+    async def call(slot: _Pending[T]) -> None:
+        slot.value = await fn(slot.item)
+        slot.done.set()
+
+    async def feed(tg: Any) -> None:
+        async with send:
+            for item in items:
+                await window.acquire()
+                slot = _Pending(item)
+                tg.start_soon(call, slot)
+                send.send_nowait(slot)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(feed, tg)
+            async with receive:
+                async for slot in receive:
+                    await slot.done.wait()
+                    window.release()
+                    handed = on_result(slot.item, slot.value)
+                    if inspect.isawaitable(handed):
+                        await handed
+    except BaseExceptionGroup as group:
+        raise _first(group) from None
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    """The first error inside (nested) groups that is not a cancellation."""
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first(exc)
+        if not isinstance(exc, anyio.get_cancelled_exc_class()):
+            return exc
+    return group

@@ -1,10 +1,10 @@
-"""ordered_map: bounded concurrency, results in input order, errors raised as they are."""
+"""ordered_map and gather: bounded concurrency, results in input order, errors as they are."""
 
 import anyio
 import anyio.lowlevel
 import pytest
 
-from bulkops.migrate.reads import ordered_map, read_all
+from bulkops.run.ordered import gather, ordered_map
 
 
 @pytest.mark.anyio
@@ -13,7 +13,7 @@ async def test_results_come_in_input_order_whatever_the_completion_order() -> No
         await anyio.sleep((10 - n) * 0.002)
         return n * n
 
-    assert await read_all(slow_for_small, range(10), limit=4) == [n * n for n in range(10)]
+    assert await gather(slow_for_small, range(10), concurrency=4) == [n * n for n in range(10)]
 
 
 @pytest.mark.anyio
@@ -43,4 +43,4 @@ async def test_the_first_error_is_raised_as_is() -> None:
         return n
 
     with pytest.raises(LookupError, match="no 3"):
-        await read_all(read, range(10), limit=3)
+        await gather(read, range(10), concurrency=3)
