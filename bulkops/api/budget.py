@@ -57,6 +57,7 @@ __all__ = [
     "MutationBudget",
     "Permit",
     "WindowStatistics",
+    "window_statistics",
 ]
 
 _INF = math.inf
@@ -141,6 +142,21 @@ class Budget(Protocol):
     def statistics(self) -> BudgetStatistics:
         """A snapshot of the windows, pause and counts."""
         ...
+
+
+def window_statistics(log: WindowLog, now: float) -> tuple[WindowStatistics, ...]:
+    """Each window of ``log`` at ``now`` (old entries pruned first)."""
+    log.prune(now)
+    return tuple(
+        WindowStatistics(
+            limit=count,
+            span=span,
+            cap=log.cap(i, now),
+            occupied=log.occupied(i, now),
+            sent=log.sent(i, now),
+        )
+        for i, (count, span) in enumerate(log.limits)
+    )
 
 
 class _Waiter:
@@ -286,17 +302,7 @@ class MutationBudget:
         """A snapshot: per-window use, in flight, waiting, pause, 429s seen, total sent."""
         now = self._clock.now()
         log = self._log
-        log.prune(now)
-        windows = tuple(
-            WindowStatistics(
-                limit=count,
-                span=span,
-                cap=log.cap(i, now),
-                occupied=log.occupied(i, now),
-                sent=log.sent(i, now),
-            )
-            for i, (count, span) in enumerate(log.limits)
-        )
+        windows = window_statistics(log, now)
         return BudgetStatistics(
             limits=log.limits,
             sent=tuple(w.occupied for w in windows),

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from bulkops.api.budget import BudgetStatistics, WindowStatistics
+from bulkops.api.budget import BudgetStatistics, window_statistics
 from bulkops.api.limits import MutationLimit
 from bulkops.api.shared_log import Snapshot
 from bulkops.api.windows import WindowLog
@@ -128,18 +128,7 @@ class SharedView:
         project_id: str,
     ) -> SharedBudgetStatistics:
         """The snapshot `statistics()` returns, with this process's own counters."""
-        log = self.log
-        log.prune(now)
-        windows = tuple(
-            WindowStatistics(
-                limit=count,
-                span=span,
-                cap=log.cap(i, now),
-                occupied=log.occupied(i, now),
-                sent=log.sent(i, now),
-            )
-            for i, (count, span) in enumerate(self._limits)
-        )
+        windows = window_statistics(self.log, now)
         return SharedBudgetStatistics(
             limits=self._limits,
             sent=tuple(w.occupied for w in windows),

@@ -33,7 +33,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, TypedDict, Unpack, cast
 
 import anyio
 
@@ -52,6 +52,7 @@ from bulkops.run.states import ExitCode
 
 __all__ = [
     "JobResult",
+    "RunOptions",
     "aresume_run",
     "arevert_run",
     "arun_job",
@@ -162,29 +163,48 @@ def _job_options(job_cls: type[Job], given: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+class RunOptions(TypedDict, total=False):
+    """Where and how to run, for every function here (each key optional).
+
+    ``api_key``/``base_url``: the default connection (else ``STATSIG_CONSOLE_API_KEY``/``_URL``);
+    ``keys``/``base_urls``: other connections by name (``{"target": ...}``); ``state_dir``;
+    ``mutation_limits`` (``["100/10s", "900/15m"]``); ``concurrency`` (operations in flight per
+    project); ``read_concurrency``; ``projects_file``; ``budget_url`` (share each project's
+    budget through Redis); ``budgets`` (budgets to use, by connection).
+    """
+
+    api_key: str | None
+    base_url: str | None
+    keys: Mapping[str, str]
+    base_urls: Mapping[str, str]
+    state_dir: str | Path | None
+    mutation_limits: Sequence[str | tuple[int, float]] | None
+    concurrency: int | None
+    read_concurrency: int | None
+    projects_file: str | Path | None
+    budget_url: str | None
+    budgets: Mapping[str, Budget]
+
+
+_RUN_KEYS = frozenset(RunOptions.__annotations__)
+
+
 def _settings(
-    *,
-    api_key: str | None,
-    base_url: str | None,
-    keys: Mapping[str, str] | None,
-    base_urls: Mapping[str, str] | None,
-    state_dir: str | Path | None,
-    mutation_limits: Sequence[str | tuple[int, float]] | None,
-    concurrency: int | None,
-    read_concurrency: int | None,
-    dry_run: bool,
-    budgets: Mapping[str, Budget] | None,
+    options: RunOptions, *, dry_run: bool = False, projects: Sequence[str] = ()
 ) -> RunSettings:
     return RunSettings(
-        state_dir=state_dir,
-        keys={"source": api_key, **(keys or {})},
-        base_urls={"source": base_url, **(base_urls or {})},
-        mutation_limits=mutation_limits,
+        state_dir=options.get("state_dir"),
+        keys={"source": options.get("api_key"), **(options.get("keys") or {})},
+        base_urls={"source": options.get("base_url"), **(options.get("base_urls") or {})},
+        mutation_limits=options.get("mutation_limits"),
         limits_origin="mutation_limits=",
-        concurrency=concurrency,
-        read_concurrency=read_concurrency,
+        concurrency=options.get("concurrency"),
+        read_concurrency=options.get("read_concurrency"),
         dry_run=dry_run,
-        budgets=dict(budgets or {}),
+        budgets=dict(options.get("budgets") or {}),
+        projects=tuple(projects),
+        projects_file=options.get("projects_file"),
+        budget_url=options.get("budget_url"),
     )
 
 
@@ -203,37 +223,25 @@ def _result(outcome: RunOutcome, settings: RunSettings) -> JobResult:
 async def arun_job(
     job: JobLike,
     *,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    keys: Mapping[str, str] | None = None,
-    base_urls: Mapping[str, str] | None = None,
-    state_dir: str | Path | None = None,
-    mutation_limits: Sequence[str | tuple[int, float]] | None = None,
-    concurrency: int | None = None,
-    read_concurrency: int | None = None,
+    projects: Sequence[str] = (),
     dry_run: bool = False,
     confirm: Confirm = False,
     run_id: str | None = None,
-    budgets: Mapping[str, Budget] | None = None,
     hooks: RunHooks | None = None,
     **options: Any,
 ) -> JobResult:
-    """List, plan and (when confirmed) send a job's run; see the module docstring."""
+    """List, plan and (when confirmed) send a job's run; see the module docstring.
+
+    Keyword arguments named like ``RunOptions`` keys (``api_key``, ``state_dir``,
+    ``mutation_limits``...) say where and how to run, as the CLI's common flags do; the others
+    are the job's options (by flag name). ``projects`` fans the job out over named projects.
+    """
+    run = cast(RunOptions, {k: v for k, v in options.items() if k in _RUN_KEYS})
+    options = {k: v for k, v in options.items() if k not in _RUN_KEYS}
     if isinstance(job, Job) and options:
         raise JobConfigError("give a Job instance its options when you build it, not here")
     spec, built = build_job(job, options)
-    settings = _settings(
-        api_key=api_key,
-        base_url=base_url,
-        keys=keys,
-        base_urls=base_urls,
-        state_dir=state_dir,
-        mutation_limits=mutation_limits,
-        concurrency=concurrency,
-        read_concurrency=read_concurrency,
-        dry_run=dry_run,
-        budgets=budgets,
-    )
+    settings = _settings(run, dry_run=dry_run, projects=projects)
     lifecycle = Lifecycle(settings, hooks or _ApiHooks(confirm))
     return _result(await lifecycle.start(spec, built, run_id=run_id), settings)
 
@@ -241,29 +249,12 @@ async def arun_job(
 async def aresume_run(
     run_id: str | None = None,
     *,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    keys: Mapping[str, str] | None = None,
-    base_urls: Mapping[str, str] | None = None,
-    state_dir: str | Path | None = None,
-    mutation_limits: Sequence[str | tuple[int, float]] | None = None,
-    concurrency: int | None = None,
     confirm: Confirm = False,
     hooks: RunHooks | None = None,
+    **run: Unpack[RunOptions],
 ) -> JobResult:
     """Go on with a run from its journal (None: the latest unfinished run)."""
-    settings = _settings(
-        api_key=api_key,
-        base_url=base_url,
-        keys=keys,
-        base_urls=base_urls,
-        state_dir=state_dir,
-        mutation_limits=mutation_limits,
-        concurrency=concurrency,
-        read_concurrency=None,
-        dry_run=False,
-        budgets=None,
-    )
+    settings = _settings(run)
     lifecycle = Lifecycle(settings, hooks or _ApiHooks(confirm))
     return _result(await lifecycle.resume(run_id), settings)
 
@@ -273,30 +264,13 @@ async def arevert_run(
     *,
     force: bool = False,
     dry_run: bool = False,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    keys: Mapping[str, str] | None = None,
-    base_urls: Mapping[str, str] | None = None,
-    state_dir: str | Path | None = None,
-    mutation_limits: Sequence[str | tuple[int, float]] | None = None,
-    concurrency: int | None = None,
     confirm: Confirm = False,
     new_run_id: str | None = None,
     hooks: RunHooks | None = None,
+    **run: Unpack[RunOptions],
 ) -> JobResult:
     """A new run undoing the DONE operations of ``run_id`` (``force``: overwrite later edits)."""
-    settings = _settings(
-        api_key=api_key,
-        base_url=base_url,
-        keys=keys,
-        base_urls=base_urls,
-        state_dir=state_dir,
-        mutation_limits=mutation_limits,
-        concurrency=concurrency,
-        read_concurrency=None,
-        dry_run=dry_run,
-        budgets=None,
-    )
+    settings = _settings(run, dry_run=dry_run)
     lifecycle = Lifecycle(settings, hooks or _ApiHooks(confirm))
     return _result(await lifecycle.revert(run_id, force=force, new_run_id=new_run_id), settings)
 

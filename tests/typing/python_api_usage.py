@@ -90,8 +90,18 @@ def sync_usage(budget: MutationBudget) -> None:
     run_id: str | None = result.run_id
     rows: list[dict[str, object]] = result.report(failed_only=True) + result.changes()
     del ok, rows
+    fleet = bulkops.run_job(
+        "patch",
+        projects=["prod-us", "prod-eu"],
+        budget_url="redis://127.0.0.1:6379/0",
+        projects_file="bulkops.toml",
+        kind="gates",
+        set=["description=fleet"],
+        confirm=True,
+    )
+    del fleet
     if run_id is not None:
-        bulkops.resume_run(run_id, confirm=True)
+        bulkops.resume_run(run_id, confirm=True, state_dir=Path("state"), budget_url=None)
         bulkops.revert_run(run_id, force=True, dry_run=True)
     bulkops.run_job(AddTag, where=["tag=qa"], confirm=True)
     bulkops.run_job(AddTag({"where": ["tag=qa"]}), dry_run=True)
