@@ -44,3 +44,41 @@ def test_json_lines_are_parseable() -> None:
     record = json.loads(out.getvalue())
     assert record["event"] == "progress" and record["done"] == 40 and record["failed"] == 2
     assert record["paused_until"] > time.time()
+
+
+def fan_out_snapshot() -> RunnerStatistics:
+    from dataclasses import replace
+
+    from bulkops.run.results import ProjectStatistics
+
+    projects = {
+        "prod-eu": ProjectStatistics(20, 0, 30, 40.0, None, 16),
+        "prod-us": ProjectStatistics(20, 2, 28, 35.0, None, 0, halted="API key rejected (401)"),
+    }
+    return replace(snapshot(), projects=projects)
+
+
+def test_a_run_over_several_projects_shows_a_line_per_project() -> None:
+    out = io.StringIO()
+    ProgressPrinter(out, mode="text").show(fan_out_snapshot())
+    total, eu, us = out.getvalue().splitlines()
+    assert total.startswith("progress: done 40")
+    assert eu == "  prod-eu: done 20  failed 0  remaining 30  waiting for a window (16)  ETA 40s"
+    assert us.startswith("  prod-us: done 20  failed 2  remaining 28  STOPPED: API key rejected")
+
+
+def test_the_bar_redraws_every_project_line_in_place() -> None:
+    out = io.StringIO()
+    printer = ProgressPrinter(out, mode="bar")
+    printer.show(fan_out_snapshot())
+    printer.show(fan_out_snapshot())
+    second = out.getvalue().split("\x1b[2F", 1)
+    assert len(second) == 2 and second[1].count("\n") == 2  # moved up 2 lines, 3 lines drawn
+
+
+def test_json_progress_carries_each_project() -> None:
+    out = io.StringIO()
+    ProgressPrinter(out, mode="json").show(fan_out_snapshot())
+    record = json.loads(out.getvalue())
+    assert record["projects"]["prod-us"]["halted"] == "API key rejected (401)"
+    assert record["projects"]["prod-eu"]["waiting"] == 16
