@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from bulkops.redaction import SECRETS
 from bulkops.run.job import Operation
 from bulkops.run.states import OpStatus
 
@@ -14,8 +15,8 @@ __all__ = ["OpRecord", "dumps", "loads", "record_from_row"]
 
 
 def dumps(value: Any) -> bytes:
-    """A value as the journal stores it (JSON bytes)."""
-    return orjson.dumps(value)
+    """A value as the journal stores it (JSON bytes), without any secret of the process."""
+    return SECRETS.redact_bytes(orjson.dumps(value))
 
 
 def loads(value: bytes | str | None) -> Any:
