@@ -5,8 +5,8 @@ Every API key bulkops resolves (the default connection's, each named project's a
 ``--budget-url`` is registered in ``SECRETS`` as it is resolved. Whatever leaves the process
 passes through ``SECRETS.redact``: the CLI's stdout and stderr (``redacted_output``, tracebacks
 included), the ``bulkops.*`` loggers (``RedactingFilter``), the journal (``redact_bytes`` on
-every JSON value, ``redact`` on errors, messages and skip reasons) and so the reports read
-from it, and the messages of the job's own exceptions.
+every JSON value but the listed items' data, the server's own; ``redact`` on errors, messages
+and skip reasons) and so the reports read from it, and the messages of the job's own exceptions.
 
 Each secret is replaced, as ``<redacted>``, in its obvious encodings too: base64 (standard and
 URL-safe, padded or not, and at each of the three byte alignments it can have inside a longer
@@ -72,11 +72,11 @@ def encodings(secret: str) -> set[str]:
         repr(secret)[1:-1],
     }
     forms |= {_PERCENT.sub(lambda m: m.group().lower(), form) for form in forms}
-    whole = base64.b64encode(raw).decode()
-    forms |= {whole, whole.rstrip("=")}
     for shift in range(3):
         # Inside a longer base64 text the secret starts at one of three bit offsets; keep
-        # only the characters made of its own bits (the edges depend on its neighbours).
+        # only the characters made of its own bits (the edges depend on its neighbours). At
+        # offset 0 that is the base64 of the secret alone but its last character or so: what
+        # is left of it (``Q==``) tells nothing.
         text = base64.b64encode(b"\0" * shift + raw).decode()
         forms.add(text[-(-8 * shift // 6) : 8 * (shift + len(raw)) // 6])
     forms |= {form.translate(_URLSAFE) for form in forms if form.translate(_URLSAFE) != form}

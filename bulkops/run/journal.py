@@ -10,8 +10,9 @@ Layout of ``<state dir>/<run id>.journal`` (WAL, ``synchronous=NORMAL``, file 06
   the before-image, HTTP status, error, message and the server's response id;
 - ``skips``: planned non-actions (``BLOCKED`` when ``Skip.blocked``); ``events``: 429s, pauses.
 
-No secret of the process is ever written: every JSON value, error, message and skip reason
-passes through ``bulkops.redaction`` (operation and item keys, chosen by jobs, do not).
+No secret of the process is written by bulkops: every JSON value (but the listed items' data,
+the server's own, kept as listed), error, message and skip reason passes through
+``bulkops.redaction``; operation and item keys (identities) do not.
 
 Completed work is a set (a status per operation), not a high-water mark. ``Journal`` is plain
 synchronous code owned by one thread at a time; ``bulkops.run.writer.JournalWriter`` feeds it
@@ -30,7 +31,7 @@ from typing import Any
 from bulkops.errors import JournalError
 from bulkops.redaction import redact
 from bulkops.run.job import Item, Operation, Skip
-from bulkops.run.records import OpRecord
+from bulkops.run.records import OpRecord, dumps_listed
 from bulkops.run.records import dumps as _dumps
 from bulkops.run.records import loads as _loads
 from bulkops.run.records import record_from_row as _record
@@ -171,7 +172,7 @@ class Journal(JournalTallies):
 
     def add_items(self, items: Iterable[Item]) -> None:
         """Freeze listed items (an item listed twice is kept once)."""
-        rows = [(i.key, i.project, i.kind, i.id, _dumps(dict(i.data))) for i in items]
+        rows = [(i.key, i.project, i.kind, i.id, dumps_listed(dict(i.data))) for i in items]
         with self._tx():
             self._conn.executemany(
                 "INSERT OR IGNORE INTO items (key, project, kind, id, data) VALUES (?,?,?,?,?)",
