@@ -26,6 +26,7 @@ from typing import IO, Any
 import anyio
 
 from bulkops.demo_summary import describe_project, summarize
+from bulkops.redaction import SECRETS
 from bulkops.run import (
     ExitCode,
     Job,
@@ -303,7 +304,9 @@ def _print_journals(
 
 
 def _print_try_it(out: IO[str], base_url: str, api_key: str, state_dir: Path) -> None:
-    # The emulator's key is a local, made-up key for this loopback server only, not a secret.
+    # The emulator's key is a local, made-up key for this loopback server only, not a secret:
+    # shown on purpose, so it is no longer redacted.
+    SECRETS.forget(api_key)
     _say(out, "\nthe emulator keeps running; in another shell:")
     _say(out, f"  export STATSIG_CONSOLE_API_URL={base_url}")
     _say(out, f"  export STATSIG_CONSOLE_API_KEY={api_key}")

@@ -31,11 +31,14 @@
         └── SendStopped          the run is stopping: this mutation was not sent (control flow)
 
 Every message says what the user can do next. No message, ``repr`` or log line holds an API
-key: the client scrubs it from anything the server echoes back (a 401 body quotes the key).
+key: the client scrubs it from anything the server echoes back (a 401 body quotes the key), and
+``bulkops.redaction`` takes every key the process holds out of whatever it prints or stores.
 The emulator (``bulkops.emulator``) keeps errors of its own, apart by design: it is a server.
 """
 
 from __future__ import annotations
+
+from bulkops.redaction import redact
 
 __all__ = [
     "ApiError",
@@ -65,15 +68,6 @@ __all__ = [
     "ValidationError",
     "redact",
 ]
-
-REDACTED = "<redacted>"
-
-
-def redact(text: str, secret: str | None) -> str:
-    """Return ``text`` with every occurrence of ``secret`` replaced by ``<redacted>``."""
-    if secret and secret in text:
-        return text.replace(secret, REDACTED)
-    return text
 
 
 class BulkopsError(Exception):

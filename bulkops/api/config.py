@@ -4,7 +4,7 @@ The CLI and ``ConsoleClient`` share these rules, so ``--api-key`` and ``STATSIG_
 mean the same thing everywhere:
 
 - API key: ``api_key`` argument (``--api-key``), else ``STATSIG_CONSOLE_API_KEY``; missing →
-  :class:`~bulkops.api.errors.ConfigError`.
+  :class:`~bulkops.api.errors.ConfigError`. Registered in ``bulkops.redaction.SECRETS``.
 - Base URL: ``base_url`` (``--api-url``), else ``STATSIG_CONSOLE_API_URL``, else
   ``https://statsigapi.net/console/v1``.
 - Mutation limits: ``mutation_limits`` (``--mutation-limit``), else ``BULKOPS_MUTATION_LIMITS``,
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bulkops.api.errors import ConfigError
+from bulkops.redaction import SECRETS
 
 __all__ = [
     "API_VERSION",
@@ -87,6 +88,7 @@ def resolve_api_key(api_key: str | None = None, env: Mapping[str, str] | None = 
     """The API key from the argument, else ``STATSIG_CONSOLE_API_KEY``; raises ConfigError."""
     key = api_key if api_key is not None else _env(env).get(ENV_API_KEY)
     key = (key or "").strip()
+    SECRETS.register(key)  # before any message could quote it (an SDK key is a secret too)
     if not key:
         raise ConfigError(
             f"no Console API key: pass --api-key or set {ENV_API_KEY} "

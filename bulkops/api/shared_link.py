@@ -26,6 +26,7 @@ import anyio
 from bulkops.api.errors import BudgetLostError, BudgetUnavailableError, redact
 from bulkops.api.limits import MutationLimit
 from bulkops.api.shared_log import BudgetKeys, PauseOutcome, RedisWindowLog, Snapshot
+from bulkops.redaction import SECRETS
 
 __all__ = ["BUDGET_URL_ENV", "BudgetListener", "RedisLink", "safe_url"]
 
@@ -82,6 +83,7 @@ class RedisLink:
         self._max_pause = max_pause
         self._url = url
         self.url = safe_url(url)
+        SECRETS.register_url_password(url)
         self._keys = keys
         self._owner = owner
         self._limits, self._caps = limits, caps

@@ -3,7 +3,8 @@
 Each command lives in a module of this package that exposes ``register(subparsers)``; the
 parser it adds sets ``handler`` (``args -> exit code``). Exit codes are a contract:
 0 all done, 1 some operations failed, 2 usage/configuration error, 3 interrupted (resumable),
-4 fatal API/auth error.
+4 fatal API/auth error. Every byte written to stdout and stderr passes through
+``bulkops.redaction`` (no key the process holds is ever printed).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 from bulkops import __version__
+from bulkops.redaction import redacted_output
 from bulkops.run import ExitCode
 
 __all__ = ["build_parser", "main"]
@@ -75,6 +77,12 @@ def builtin_jobs_help() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``bulkops ARGV``; whatever it prints passes through ``bulkops.redaction``."""
+    with redacted_output(argv):
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

@@ -21,6 +21,7 @@ from bulkops.api.budget import Budget
 from bulkops.api.limits import MutationLimit
 from bulkops.api.shared_link import BUDGET_URL_ENV
 from bulkops.errors import ConfigError
+from bulkops.redaction import SECRETS
 from bulkops.run.connections import SOURCE, ConnectionSettings, key_hint
 from bulkops.run.sendgate import StoppableBudget
 
@@ -30,6 +31,7 @@ __all__ = ["BUDGET_URL_ENV", "make_clients", "resolve_budget_url", "share_budget
 def resolve_budget_url(given: str | None, env: Mapping[str, str] | None = None) -> str | None:
     """``--budget-url``, else ``BULKOPS_BUDGET_URL``, else None (the in-process budget)."""
     url = given or (os.environ if env is None else env).get(BUDGET_URL_ENV, "").strip()
+    SECRETS.register_url_password(url)
     return url or None
 
 

@@ -8,6 +8,8 @@ declares in ``Job.projects`` (``"target"``). Each resolves the same way, from an
 - any other name: ``STATSIG_<NAME>_CONSOLE_API_KEY`` / ``STATSIG_<NAME>_CONSOLE_API_URL``
   (NAME upper-cased, ``-`` → ``_``).
 
+Each key is registered in ``bulkops.redaction.SECRETS`` as it is resolved.
+
 Mutation limits: explicit, else an explicitly set ``BULKOPS_MUTATION_LIMITS``, else the limits
 stored in the journal, else the published policy; the origin is reported with the plan.
 """
@@ -28,6 +30,7 @@ from bulkops.api.config import (
 )
 from bulkops.api.limits import MutationLimit
 from bulkops.errors import ConfigError
+from bulkops.redaction import SECRETS
 from bulkops.run.projects import ProjectsFile
 
 __all__ = [
@@ -145,6 +148,7 @@ def _resolve_one(
         if key:
             break
         key, source = environ.get(var, "").strip(), said
+    SECRETS.register(key)
     if not key:
         tried = " or ".join(said for _, said in key_sources)
         what = f"project {name}" if name else f"the {project} project"

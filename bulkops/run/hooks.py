@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bulkops.redaction import redact
 from bulkops.run.journal import Journal
 from bulkops.run.progress import ProgressPrinter
 from bulkops.run.results import PlanSummary
@@ -43,4 +44,4 @@ class LoggingHooks(RunHooks):
 
     def event(self, event: str, data: dict[str, Any], text: str) -> None:
         """Log ``text`` at INFO level."""
-        self.log.info("%s", text.strip())
+        self.log.info("%s", redact(text.strip()))  # the logger may be the caller's own

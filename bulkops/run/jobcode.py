@@ -3,7 +3,7 @@
 A bug in ``Job.prepare``/``sources``/``plan`` (a ``KeyError`` on a missing field, say) is not a
 failure of the API nor of the journal: ``guard_job_code`` turns it into ``JobCodeError`` (a
 ``JobConfigError``, so the CLI exits 2) naming the job, the exception and the line of the job's
-file where it was raised. ``PlanCheck`` checks what the plan gives as it comes.
+file where it was raised (its message without any key of the process). ``PlanCheck`` checks what the plan gives as it comes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from bulkops.errors import BulkopsError, JobCodeError, JobConfigError
+from bulkops.redaction import redact
 from bulkops.run.job import Job, Operation, Skip
 
 __all__ = ["JobCodeError", "PlanCheck", "guard_job_code"]
@@ -39,7 +40,7 @@ def guard_job_code(job: Job, doing: str) -> Iterator[None]:
         raise
     except Exception as exc:
         where = _where(job, exc)
-        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        detail = f"{type(exc).__name__}: {redact(str(exc))}" if str(exc) else type(exc).__name__
         raise JobCodeError(
             f"job {job_label(job)} failed while {doing}: {detail}{where}; nothing was sent"
         ) from exc

@@ -10,6 +10,10 @@ Layout of ``<state dir>/<run id>.journal`` (WAL, ``synchronous=NORMAL``, file 06
   the before-image, HTTP status, error, message and the server's response id;
 - ``skips``: planned non-actions (``BLOCKED`` when ``Skip.blocked``); ``events``: 429s, pauses.
 
+No secret of the process is written by bulkops: every JSON value (but the listed items' data,
+the server's own, kept as listed), error, message and skip reason passes through
+``bulkops.redaction``; operation and item keys (identities) do not.
+
 Completed work is a set (a status per operation), not a high-water mark. ``Journal`` is plain
 synchronous code owned by one thread at a time; ``bulkops.run.writer.JournalWriter`` feeds it
 from async code in batches. ``bulkops.run.lock.JournalLock`` keeps a second process off a run.
@@ -25,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from bulkops.errors import JournalError
+from bulkops.redaction import redact
 from bulkops.run.job import Item, Operation, Skip
-from bulkops.run.records import OpRecord
+from bulkops.run.records import OpRecord, dumps_listed
 from bulkops.run.records import dumps as _dumps
 from bulkops.run.records import loads as _loads
 from bulkops.run.records import record_from_row as _record
@@ -167,7 +172,7 @@ class Journal(JournalTallies):
 
     def add_items(self, items: Iterable[Item]) -> None:
         """Freeze listed items (an item listed twice is kept once)."""
-        rows = [(i.key, i.project, i.kind, i.id, _dumps(dict(i.data))) for i in items]
+        rows = [(i.key, i.project, i.kind, i.id, dumps_listed(dict(i.data))) for i in items]
         with self._tx():
             self._conn.executemany(
                 "INSERT OR IGNORE INTO items (key, project, kind, id, data) VALUES (?,?,?,?,?)",
@@ -206,7 +211,7 @@ class Journal(JournalTallies):
             if isinstance(entry, tuple):
                 entry, guard = entry
             if isinstance(entry, Skip):
-                skips.append((entry.item, entry.reason, int(entry.blocked)))
+                skips.append((entry.item, redact(entry.reason), int(entry.blocked)))
                 continue
             ops.append(
                 (
@@ -242,6 +247,9 @@ class Journal(JournalTallies):
         for name in ("before", "sent_body"):
             if name in values:
                 values[name] = _dumps(values[name])
+        for name in ("error", "message"):
+            if isinstance(values.get(name), str):
+                values[name] = redact(values[name])
         if values.get("status") in (OpStatus.DONE, OpStatus.SKIPPED):
             self._done_order += 1
             values["done_order"] = self._done_order

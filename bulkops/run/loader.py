@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from bulkops.redaction import redact
 from bulkops.run.job import Job, JobConfigError
 
 __all__ = ["builtin_job_names", "is_job_path", "load_job_class"]
@@ -85,6 +86,6 @@ def _load_file(path: Path) -> ModuleType:
     except Exception as exc:
         del sys.modules[module_name]
         raise JobConfigError(
-            f"loading job file {path} failed: {type(exc).__name__}: {exc}"
+            f"loading job file {path} failed: {type(exc).__name__}: {redact(str(exc))}"
         ) from exc
     return module

@@ -39,6 +39,7 @@ import anyio
 
 from bulkops.api.budget import Budget
 from bulkops.errors import ConfigError, JobConfigError, NotConfirmedError
+from bulkops.redaction import redact
 from bulkops.run.hooks import LoggingHooks, RunHooks
 from bulkops.run.job import Job
 from bulkops.run.journal import Journal
@@ -215,7 +216,7 @@ def _result(outcome: RunOutcome, settings: RunSettings) -> JobResult:
         exit_code=outcome.exit_code,
         counts=counts,
         summary=outcome.summary,
-        message=outcome.message,
+        message=redact(outcome.message) if outcome.message else outcome.message,
         state_dir=settings.state().path,
     )
 

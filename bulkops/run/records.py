@@ -7,14 +7,21 @@ from typing import Any
 
 import orjson
 
+from bulkops.redaction import SECRETS
 from bulkops.run.job import Operation
 from bulkops.run.states import OpStatus
 
-__all__ = ["OpRecord", "dumps", "loads", "record_from_row"]
+__all__ = ["OpRecord", "dumps", "dumps_listed", "loads", "record_from_row"]
 
 
 def dumps(value: Any) -> bytes:
-    """A value as the journal stores it (JSON bytes)."""
+    """A value as the journal stores it (JSON bytes), without any secret of the process."""
+    return SECRETS.redact_bytes(orjson.dumps(value))
+
+
+def dumps_listed(value: Any) -> bytes:
+    """A listed item's data as the journal stores it: the server's JSON, not searched for
+    secrets (the bulk of a journal; searching it would double the cost of freezing a list)."""
     return orjson.dumps(value)
 
 
