@@ -15,7 +15,7 @@
     │   ├── NotFoundError        404
     │   ├── ValidationError      400, with the server's message
     │   ├── RateLimitedError     429 after our retries ran out, .retry_after (seconds or None)
-    │   │   └── ServerWaitTooLongError  a 429 asking to wait longer than the cap
+    │   │   └── ServerWaitTooLongError  a 429 (or 5xx) asking to wait longer than the cap
     │   │                        (RetryPolicy.max_server_wait, 15 min): raised at once
     │   ├── ServerError          5xx after our retries ran out
     │   ├── BadResponseError     the answer is not the API's JSON (HTML 503 page, cut body)
@@ -183,7 +183,8 @@ class RateLimitedError(ApiError):
 
 
 class ServerWaitTooLongError(RateLimitedError):
-    """429 whose ``Retry-After`` asks for longer than ``RetryPolicy.max_server_wait``.
+    """429 whose ``Retry-After`` asks for longer than ``RetryPolicy.max_server_wait``; also a
+    5xx asking that (a 503 "down for a day" is the same stop; ``status`` says which).
 
     Raised at once, on the first such answer: the client neither waits nor pauses the mutation
     budget (a run would otherwise sit idle for hours). ``retry_after`` is the wait the server

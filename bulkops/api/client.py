@@ -13,7 +13,8 @@
 - Reads (GET) never touch the budget: at most ``read_concurrency`` are in flight, and a 429
   or 5xx answer to one pauses every read of the client for a while (:mod:`bulkops.api.reads`).
 - A server asking (``Retry-After``) to wait longer than ``RetryPolicy.max_server_wait`` is not
-  waited for: a 429 raises ``ServerWaitTooLongError`` at once, without pausing anything.
+  waited for: a 429, or a 5xx to a request safe to repeat, raises ``ServerWaitTooLongError``
+  at once, without pausing anything.
 - Transport errors and 5xx are retried for requests that are safe to repeat (see
   :mod:`bulkops.api.retry`); a POST whose outcome is unknown raises ``OutcomeUnknownError``.
 """
@@ -48,7 +49,7 @@ from bulkops.api.pagination import (
 from bulkops.api.reads import ReadPacer
 from bulkops.api.resources import CATALOG
 from bulkops.api.responses import RequestInfo, outcome_unknown, server_wait_too_long
-from bulkops.api.retry import IDEMPOTENT_METHODS, MUTATING_METHODS, RetryPolicy, format_wait
+from bulkops.api.retry import IDEMPOTENT_METHODS, MUTATING_METHODS, RetryPolicy
 from bulkops.api.urls import ApiUrls, encode_query
 
 __all__ = ["ClientStatistics", "ConsoleClient"]
@@ -320,11 +321,8 @@ class ConsoleClient:
                     raise outcome_unknown(error) from None
                 if failed.retryable and _too_long(failed.retry_after, policy):
                     self._errors += 1
-                    error.message += (
-                        f" [the server asked to wait {format_wait(failed.retry_after or 0)}, "
-                        f"more than the {format_wait(policy.max_server_wait)} bulkops waits]"
-                    )
-                    raise error from None
+                    wait = policy.max_server_wait
+                    raise server_wait_too_long(error, wait, failed.retry_after) from None
                 if not failed.retryable or failures >= policy.max_retries:
                     self._errors += 1
                     raise self._give_up(error, failures + 1) from None

@@ -7,7 +7,7 @@
     ├── NotFoundError      404
     ├── ValidationError    400 with the server's message
     ├── RateLimitedError   429, .retry_after
-    │   └── ServerWaitTooLongError  429 asking to wait longer than RetryPolicy.max_server_wait
+    │   └── ServerWaitTooLongError  429 (or 5xx) asking to wait longer than RetryPolicy.max_server_wait
     ├── ServerError        5xx
     ├── BadResponseError   the answer is not the API's JSON
     ├── TransportError     reset, timeout, DNS, refused

@@ -22,9 +22,11 @@ null) and ``pagination.totalItems``. Rules:
 - **The end.** A null ``nextPage`` or an empty page ends the list; a server without
   pagination metadata ends it with a page shorter than the first. After the pages the total
   announced, ``nextPage`` is still followed, one page ahead (the list may grow while read).
-- **Loop guard.** A ``nextPage`` that does not advance, or a list running past
-  ``ceil(1.1 * totalItems / page_size) + 5`` pages (10 % growth while read, plus 5 pages),
-  raises ``BadResponseError`` naming the endpoint: a looping server never ends the listing.
+- **Loop guard.** A ``nextPage`` other than the page after, a page repeating an earlier
+  page's items, or a list running past ``ceil(1.1 * totalItems / page_size) + 5`` pages (10 %
+  growth while read, plus 5 pages; ``MAX_PAGES_WITHOUT_TOTAL`` without a usable total) raises
+  ``BadResponseError`` naming the endpoint: a looping server never ends the listing (see
+  :mod:`bulkops.api.page_guard`). Only the page number of a link is used, never its host.
 - **Errors and cancellation.** An error fetching any page reaches the consumer in order, after
   the items of every earlier page, as the API error it is. A consumer that stops early (break,
   exception, cancel scope) stops every fetch: at once when the generator is closed
@@ -34,14 +36,18 @@ null) and ``pagination.totalItems``. Rules:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bulkops.api.errors import BadResponseError, ValidationError
+from bulkops.api.page_guard import (
+    GROWTH_PERCENT,
+    MAX_PAGES_WITHOUT_TOTAL,
+    SPARE_PAGES,
+    ListingGuard,
+)
 from bulkops.api.page_window import PageWindow
 
 __all__ = [
@@ -49,6 +55,7 @@ __all__ = [
     "FALLBACK_PAGE_LIMIT",
     "GROWTH_PERCENT",
     "HELD_ITEMS",
+    "MAX_PAGES_WITHOUT_TOTAL",
     "PAGE_LIMIT_CEILING",
     "SPARE_PAGES",
     "SPEC_PAGE_LIMITS",
@@ -88,11 +95,6 @@ SPEC_PAGE_LIMITS: dict[str, int] = {
 HELD_ITEMS = 5000
 """Items a listing holds at most once the page size is known (at least 2 pages): 32 pages of
 100, 5 of 1,000, so learning a bigger page size never multiplies the memory a listing takes."""
-
-GROWTH_PERCENT = 10
-SPARE_PAGES = 5
-"""The loop guard allows ``ceil(totalItems * (1 + GROWTH_PERCENT / 100) / page_size) +
-SPARE_PAGES`` pages: a list may grow while it is read, but not without end."""
 
 _SPEC_PATTERNS = [
     (re.compile("^" + re.sub(r"\\\{[^/]+\\\}", "[^/]+", re.escape(template)) + "$"), limit)
@@ -178,62 +180,20 @@ def _total(meta: Mapping[str, Any] | None) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Listing:
-    """What the first page told: the page size and the announced total; the loop guard."""
-
-    path: str
-    page_size: int
-    total: int | None
-
-    @property
-    def announced_pages(self) -> int:
-        """Pages the first page's ``totalItems`` adds up to (0 when it gave none)."""
-        if self.total is None or self.page_size <= 0:
-            return 0
-        return math.ceil(self.total / self.page_size)
-
-    @property
-    def max_pages(self) -> int | None:
-        if self.total is None or self.page_size <= 0:
-            return None
-        grown = self.total * (100 + GROWTH_PERCENT)
-        return -(-grown // (100 * self.page_size)) + SPARE_PAGES  # exact integer ceiling
-
-    def following(
-        self, envelope: Mapping[str, Any], page: int, items: list[dict[str, Any]]
-    ) -> int | None:
-        """The next page to read after ``page``, or None when the list ended there."""
-        if not items:
-            return None
-        meta = _meta(envelope)
-        if meta is None or "nextPage" not in meta:
-            return page + 1 if len(items) >= self.page_size else None
+def _following(
+    guard: ListingGuard, envelope: Mapping[str, Any], page: int, items: list[dict[str, Any]]
+) -> int | None:
+    """The next page to read after ``page``, or None when the list ended there; the guard
+    refuses a page that would make the listing loop or skip pages."""
+    if not items:
+        return None
+    meta = _meta(envelope)
+    if meta is None or "nextPage" not in meta:
+        nxt = page + 1 if len(items) >= guard.page_size else None
+    else:
         nxt = next_page_number(meta, page)
-        if nxt is not None:
-            self._check(page, nxt)
-        return nxt
-
-    def _check(self, page: int, nxt: int) -> None:
-        if nxt <= page:
-            raise BadResponseError(
-                f"page {page} of the list names page {nxt} as the next one (pagination."
-                "nextPage does not advance), so the listing would never end: the server's "
-                "paging is broken; retry later, and report it if it persists",
-                method="GET",
-                path=self.path,
-            )
-        limit = self.max_pages
-        if limit is not None and nxt > limit:
-            raise BadResponseError(
-                f"the list announced {self.total} items ({self.announced_pages} pages of "
-                f"{self.page_size}), but page {page} still names a next page, past the {limit} "
-                f"pages allowed for a list that grows while it is read (+{GROWTH_PERCENT} % + "
-                f"{SPARE_PAGES} pages): the server's paging loops, or the list grows faster "
-                "than it can be read; retry later",
-                method="GET",
-                path=self.path,
-            )
+    guard.check(page, items, nxt)
+    return nxt
 
 
 def held_pages(concurrency: int, page_size: int) -> int:
@@ -255,14 +215,14 @@ async def iterate_pages(
     """
     envelope = await fetch(1)
     items = _items(envelope, path, 1)
-    listing = _Listing(path, len(items), _total(_meta(envelope)))
-    nxt = listing.following(envelope, 1, items)
+    guard = ListingGuard(path, len(items), _total(_meta(envelope)))
+    nxt = _following(guard, envelope, 1, items)
     if nxt is None:
         for item in items:
             yield item
         return
-    last = listing.announced_pages  # pages up to here are read by number, in a window
-    held = held_pages(concurrency, listing.page_size)
+    last = guard.announced_pages  # pages up to here are read by number, in a window
+    held = held_pages(concurrency, guard.page_size)
     window = PageWindow(fetch, concurrency=concurrency, held=held)
     try:
         window.plan(range(nxt, max(nxt, last) + 1))
@@ -275,10 +235,8 @@ async def iterate_pages(
             items = []  # the page handed out is let go before the next is taken
             envelope = await window.take(page)
             items = _items(envelope, path, page)
-            nxt = listing.following(envelope, page, items)
-            if nxt is not None and page < last:
-                nxt = page + 1  # already planned; links only matter past the announced total
-            elif nxt is not None and nxt > window.highest:
+            nxt = _following(guard, envelope, page, items)
+            if nxt is not None and nxt > window.highest:
                 window.plan(range(nxt, nxt + 1))  # one page ahead while this one is consumed
     finally:
         await window.aclose()

@@ -238,14 +238,23 @@ def outcome_unknown(error: ApiError) -> OutcomeUnknownError:
     )
 
 
-def server_wait_too_long(error: RateLimitedError, max_wait: float) -> ServerWaitTooLongError:
-    """The error for a 429 whose ``Retry-After`` asks for more than ``max_wait`` seconds."""
-    asked = error.retry_after or 0.0
+def server_wait_too_long(
+    error: ApiError, max_wait: float, asked: float | None = None
+) -> ServerWaitTooLongError:
+    """The error for a 429 or 5xx whose ``Retry-After`` asks for more than ``max_wait`` s
+    (``asked``; by default the 429's own ``retry_after``)."""
+    if asked is None:
+        asked = getattr(error, "retry_after", None) or 0.0
+    if isinstance(error, RateLimitedError):
+        what = "rate limited (429)"
+        why = "this project's budget is spent, perhaps by another client"
+    else:
+        what = f"server unavailable ({error.status})"
+        why = "the Console API says it is down for that long"
     return ServerWaitTooLongError(
-        f"rate limited (429): the server asked to wait {format_wait(asked)}, longer than the "
+        f"{what}: the server asked to wait {format_wait(asked)}, longer than the "
         f"{format_wait(max_wait)} bulkops waits at most (RetryPolicy.max_server_wait), so "
-        "nothing was paused or retried: this project's budget is spent, perhaps by another "
-        "client; run again (or resume the run) after that time",
+        f"nothing was paused or retried: {why}; run again (or resume the run) after that time",
         retry_after=asked,
         max_wait=max_wait,
         status=error.status,

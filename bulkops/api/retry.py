@@ -9,7 +9,8 @@
   negative, absent, unparsable, infinite or a date in the past means "no hint".
 - But a server may not park us for hours: a wait longer than ``RetryPolicy.max_server_wait``
   (default 900 s, the API's 15-minute window) is not waited for at all. The client raises
-  ``ServerWaitTooLongError`` (429) or gives up on the 5xx at once, without pausing anything.
+  ``ServerWaitTooLongError`` at once, for a 429 and for a 5xx alike, without pausing anything
+  (a run stops there, exit 3, to be resumed after that time).
 """
 
 from __future__ import annotations
@@ -76,8 +77,7 @@ class RetryPolicy:
     ``max_rate_limited`` bounds consecutive 429s before ``RateLimitedError``; backoff grows
     from ``backoff_base`` doubling per attempt up to ``backoff_max``. A server asking to wait
     longer than ``max_server_wait`` seconds (default 900, the API's 15-minute window) is not
-    waited for: a 429 raises ``ServerWaitTooLongError`` at once (nothing is paused), a 5xx
-    its ``ServerError`` with the asked wait in the message.
+    waited for: a 429 or 5xx raises ``ServerWaitTooLongError`` at once (nothing is paused).
     """
 
     max_retries: int = 4

@@ -211,7 +211,13 @@ class OperationExecutor:
             return _failure(OpStatus.FAILED_PERM, exc, error="outcome_unknown")
         try:
             applied = op.check is not None and await check_satisfied(conn, op.check)
-        except (AuthError, ServerWaitTooLongError):
+        except ServerWaitTooLongError as wait:
+            # Sent, maybe applied, and its state cannot be read now: IN_FLIGHT, read on resume
+            # (the run's own handler would put it back to PLANNED, to be sent again).
+            lost = _failure(OpStatus.IN_FLIGHT, exc, before=before, error="outcome_unknown")
+            self._record(op.key, lost)
+            raise RunInterrupted(str(wait), op.project) from wait
+        except AuthError:
             raise
         except ApiError:
             return _failure(

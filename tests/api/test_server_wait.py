@@ -17,9 +17,9 @@ from aiohttp import web
 from bulkops.api import (
     ConsoleClient,
     FakeClock,
+    OutcomeUnknownError,
     RateLimitedError,
     RetryPolicy,
-    ServerError,
     ServerWaitTooLongError,
 )
 
@@ -104,13 +104,26 @@ async def test_the_cap_is_a_setting_of_the_retry_policy(serve, api_key) -> None:
     assert api.budget.statistics().paused_until is None
 
 
-async def test_a_5xx_asking_past_the_cap_is_not_retried(serve, api_key) -> None:
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+async def test_a_5xx_asking_past_the_cap_stops_at_once_like_a_429(serve, api_key, method) -> None:
     handler = Answering(503, "86400")
-    error, api, clock = await call(serve, api_key, handler, "GET")
-    assert isinstance(error, ServerError)
-    assert "asked to wait 86400 s (24 h), more than the 900 s (15 min)" in str(error)
-    assert handler.sent == ["GET"] and clock.now() == 0.0
+    error, api, clock = await call(serve, api_key, handler, method)
+    assert isinstance(error, ServerWaitTooLongError) and error.status == 503
+    assert error.retry_after == 86400 and error.max_wait == 900
+    assert str(error).startswith(f"{method} /gates/g: server unavailable (503): the server")
+    assert "asked to wait 86400 s (24 h), longer than the 900 s (15 min)" in str(error)
+    assert handler.sent == [method] and clock.now() == 0.0
     assert api.statistics().read_pauses == 0
+    assert api.budget.statistics().paused_until is None
+
+
+async def test_a_post_drawing_a_5xx_past_the_cap_is_an_unknown_outcome_first(
+    serve, api_key
+) -> None:
+    handler = Answering(503, "86400")
+    error, _, clock = await call(serve, api_key, handler, "POST")
+    assert isinstance(error, OutcomeUnknownError)  # it may have been applied: read it first
+    assert handler.sent == ["POST"] and clock.now() == 0.0
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "", "soon", "inf", "nan", "1e400"])

@@ -10,7 +10,12 @@ import pytest
 from fake_console import FakeConsole
 from jobfile import BulkGates
 
-from bulkops.api.errors import OutcomeUnknownError, ServerError, ValidationError
+from bulkops.api.errors import (
+    OutcomeUnknownError,
+    ServerError,
+    ServerWaitTooLongError,
+    ValidationError,
+)
 from bulkops.run.job import Check, Item, Job, ListEdit, Operation, ReadContext, Skip, Source
 from bulkops.run.journal import Journal
 from bulkops.run.runner import Runner
@@ -239,3 +244,37 @@ async def test_stop_lets_in_flight_operations_finish_and_resume_completes(tmp_pa
     again = await Runner(Journal.open(tmp_path / "r1.journal"), {"source": console}).mutate()
     assert again.exit_code == 0 and again.counts["DONE"] == 41
     assert len(console.gates) == 20 and len(console.holdouts["h1"]["gateIDs"]) == 21
+
+
+class DownAfterCreate(FakeConsole):
+    """Once gate g0 exists, reading it draws a 503 asking to wait a day (``down`` times)."""
+
+    down = 1
+
+    async def request(self, method: str, path: str, json: Any = None, *, params: Any = None) -> Any:
+        if method == "GET" and path == "/gates/g0" and "g0" in self.gates and self.down:
+            self.down -= 1
+            raise ServerWaitTooLongError(
+                "asked to wait 86400 s", retry_after=86400, max_wait=900, status=503
+            )
+        return await super().request(method, path, json, params=params)
+
+
+@pytest.mark.anyio
+async def test_a_too_long_wait_while_reconciling_a_lost_create_leaves_it_in_flight(
+    tmp_path: Path,
+) -> None:
+    console = DownAfterCreate()
+    console.holdouts["h1"] = {"id": "h1", "gateIDs": []}
+    console.lose_next = {("POST", "/gates")}  # applied, its answer lost, then g0 is unreadable
+    runner = new_runner(tmp_path, console, count=1)
+    await runner.freeze_and_plan()
+    assert (await runner.mutate()).exit_code == 3
+    rows = {r.op.key: r for b in runner.journal.iter_operations() for r in b}
+    assert rows["g0:create"].status == "IN_FLIGHT"  # maybe applied: its state is read on resume
+    journal = Journal.open(tmp_path / "r1.journal")
+    again = await Runner(journal, {"source": console}, verify_planned=False).mutate()
+    assert again.exit_code == 0
+    rows = {r.op.key: r for b in journal.iter_operations() for r in b}
+    assert rows["g0:create"].status == "DONE"
+    assert [p for m, p, _ in console.mutations if m == "POST"] == ["/gates", "/gates/g0/rules"]
