@@ -6,20 +6,18 @@ ID. Files may hold thousands of IDs; blank lines and lines starting with ``#`` a
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bulkops.run.job import JobConfigError
+from bulkops.run.userfile import read_user_text
 
 __all__ = ["parse_id_list"]
 
 
 def _read_file(option: str, path: str) -> list[str]:
-    try:
-        text = Path(path).expanduser().read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise JobConfigError(f"{option}: file {path!r} does not exist") from None
-    except OSError as exc:
-        raise JobConfigError(f"{option}: cannot read {path!r}: {exc.strerror}") from None
+    if not path:
+        raise JobConfigError(f"{option}: '@' needs a file name, e.g. {option} @ids.txt")
+    text = read_user_text(
+        path, f"{option} file", "UTF-8 text with one ID per line", error=JobConfigError
+    )
     lines = (line.strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 

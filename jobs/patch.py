@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from bulkops.api.resource_kind import ResourceKind
@@ -28,6 +27,7 @@ from bulkops.run.job import (
     Source,
 )
 from bulkops.run.selection import kind_of
+from bulkops.run.userfile import read_user_text
 
 __all__ = ["Patch", "parse_assignment"]
 
@@ -51,14 +51,14 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 def _read_merge(path: str) -> dict[str, Any]:
+    expected = "a JSON object of field: value (UTF-8)"
+    text = read_user_text(path, "--merge file", expected, error=JobConfigError)
     try:
-        data = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise JobConfigError(f"--merge: file {path!r} does not exist") from None
+        data = json.loads(text)
     except ValueError as exc:
-        raise JobConfigError(f"--merge {path!r}: not valid JSON ({exc})") from None
+        raise JobConfigError(f"--merge file {path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise JobConfigError(f"--merge {path!r}: expected a JSON object of field: value")
+        raise JobConfigError(f"--merge file {path}: expected {expected}")
     return data
 
 

@@ -104,5 +104,27 @@ def load_snapshot(store: Store, snapshot: dict[str, Any]) -> None:
 
 
 def read_snapshot_file(path: str | Path) -> dict[str, Any]:
-    """Parse a snapshot JSON file."""
-    return orjson.loads(Path(path).read_bytes())
+    """Parse a snapshot JSON file; ValueError says in one line what is wrong with it."""
+    file = Path(path).expanduser()
+    expected = "expected a snapshot (JSON, from bulkops export or GET /_emulator/state)"
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise ValueError(f"snapshot {file} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"snapshot {file} is a directory: {expected}") from None
+    except OSError as exc:
+        raise ValueError(f"snapshot {file} cannot be read: {exc.strerror or exc}") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"snapshot {file} is not UTF-8 text (at byte {exc.start}): {expected}"
+        ) from None
+    try:
+        snapshot = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"snapshot {file} is not JSON ({exc}): {expected}") from None
+    if not isinstance(snapshot, dict):
+        raise ValueError(f"snapshot {file} is not a JSON object: {expected}")  # noqa: TRY004
+    return snapshot

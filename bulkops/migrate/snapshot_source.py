@@ -28,6 +28,7 @@ from bulkops.api.errors import ApiError, ConfigError, NotFoundError, ValidationE
 from bulkops.api.resources import CATALOG
 from bulkops.migrate.facts import OVERRIDE_KINDS, empty_overrides
 from bulkops.migrate.idlists import has_id_list
+from bulkops.run.userfile import read_user_text
 
 __all__ = ["SnapshotConnection", "SnapshotReadOnlyError", "load_snapshot_project"]
 
@@ -94,12 +95,11 @@ class SnapshotConnection:
     def from_file(cls, path: str | Path, *, project: str | None = None) -> SnapshotConnection:
         """Read an export (or emulator dump) file; ConfigError when it is not one."""
         file = Path(path)
+        expected = "an export file (JSON, from bulkops export)"
         try:
-            data = orjson.loads(file.read_bytes())
-        except OSError as exc:
-            raise ConfigError(f"cannot read snapshot {file}: {exc.strerror or exc}") from None
+            data = orjson.loads(read_user_text(file, "snapshot", expected))
         except orjson.JSONDecodeError as exc:
-            raise ConfigError(f"snapshot {file} is not JSON: {exc}") from None
+            raise ConfigError(f"snapshot {file} is not JSON: {exc}: expected {expected}") from None
         if not isinstance(data, Mapping):
             raise ConfigError(f"snapshot {file} is not a JSON object")
         return cls(data, project=project, base_url=f"snapshot:{file.resolve()}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import sys
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -151,6 +152,11 @@ class Operation:
     restore: Any = None
     depends_on: tuple[str, ...] = ()
     items: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Where it was built (file, line), for plan-time errors; not data: not in to_dict.
+        caller = sys._getframe(2)  # 0: here, 1: the dataclass __init__, 2: who built it
+        object.__setattr__(self, "_built_at", (caller.f_code.co_filename, caller.f_lineno))
 
     def to_dict(self) -> dict[str, Any]:
         """The operation as JSON-ready data (as the journal stores it)."""
@@ -355,6 +361,11 @@ def plan_entries(step: PlanStep) -> tuple[Operation | Skip, ...]:
     if isinstance(step, (Operation, Skip)):
         return (step,)
     return tuple(step)
+
+
+def built_at(op: Operation) -> tuple[str, int] | None:
+    """The file and line where ``op`` was built (None when unknown)."""
+    return getattr(op, "_built_at", None)
 
 
 def plans_per_item(job: Job) -> bool:

@@ -19,7 +19,8 @@ import orjson
 
 from bulkops.errors import BulkopsError, JobCodeError, JobConfigError
 from bulkops.redaction import redact
-from bulkops.run.job import Job, Operation, Skip
+from bulkops.run.job import Job, Operation, Skip, built_at
+from bulkops.run.plandata import operation_problem, skip_problem
 
 __all__ = ["JobCodeError", "PlanCheck", "guard_job_code"]
 
@@ -74,9 +75,10 @@ def _is_library(path: Path) -> bool:
 class PlanCheck:
     """Checks each planned entry as it comes: a plan value, a key not seen before, JSON data.
 
-    An Operation must round-trip through the journal as JSON: a body holding a set, bytes or a
-    dict with non-string keys is refused here, naming the operation and the job's planning
-    method (file and line), before anything is stored or sent.
+    An Operation must round-trip through the journal as JSON (``bulkops.run.plandata``): a body
+    holding a set, bytes or a dict with non-string keys is refused here (``JobCodeError``),
+    naming the operation, the line of the job's file that built it, and the offending field,
+    before anything is stored or sent.
     """
 
     def __init__(self, job: Job) -> None:
@@ -91,24 +93,43 @@ class PlanCheck:
                 f"{_method_line(job)}"
             )
         if isinstance(entry, Operation):
+            _check_json(job, entry)
             if entry.key in self.seen:
                 raise JobConfigError(
                     f"job {job_label(job)}: operation key {entry.key!r} is planned twice "
                     f"(keys must be unique within a run){_method_line(job)}; nothing was sent"
                 )
             self.seen.add(entry.key)
-            _check_json(job, entry)
+        else:
+            problem = skip_problem(entry)
+            if problem is not None:
+                raise JobCodeError(
+                    f"job {job_label(job)}: a Skip{_method_line(job)}: {problem}; nothing was sent"
+                )
         return entry
 
 
 def _check_json(job: Job, op: Operation) -> None:
-    try:
-        orjson.dumps(op.to_dict())
-    except TypeError as exc:
-        raise JobConfigError(
-            f"job {job_label(job)}: operation {op.key!r} holds data that is not JSON ({exc}: "
-            f"use lists, and dicts with string keys){_method_line(job)}; nothing was sent"
-        ) from None
+    """Refuse an operation whose data would not come back the same from the journal."""
+    problem = operation_problem(op)
+    if problem is None:
+        try:
+            orjson.dumps(op.to_dict())
+        except TypeError as exc:  # what the walk does not foresee (a very deep undo chain)
+            problem = f"it is not JSON ({exc})"
+    if problem is not None:
+        raise JobCodeError(
+            f"job {job_label(job)}: operation {op.key!r}{_built_line(job, op)}: {problem}; "
+            "nothing was sent"
+        )
+
+
+def _built_line(job: Job, op: Operation) -> str:
+    """`` (file.py, line N)`` where the job built ``op``, else its planning method's line."""
+    built = built_at(op)
+    if built is not None and not _is_library(Path(built[0])):
+        return f" ({Path(built[0]).name}, line {built[1]})"
+    return _method_line(job)
 
 
 def _method_line(job: Job) -> str:

@@ -9,6 +9,10 @@ rule about a run's life, so that callers only parse, call and print (through ``R
   verified first); a ``complete`` run has nothing to resume;
 - ``revert``: a new run whose plan undoes another run's DONE operations.
 
+One process at a time per run (``JournalLock``): a second ``run``/``resume`` of a run, or a
+``revert`` of a run still going, is refused with ``JournalInUseError``; a revert holds the lock
+of the run it reverts until it ends, so that run is neither resumed nor reverted twice meanwhile.
+
 None of them raises for what a user can fix: the ``RunOutcome`` carries the exit code and the
 message. A run that ends with a usage or fatal error before its plan was frozen is
 ``abandoned``; a new one is then removed from the state dir (nothing was planned nor sent).
@@ -35,6 +39,7 @@ from bulkops.run.hooks import RunHooks
 from bulkops.run.job import Job
 from bulkops.run.journal import Journal
 from bulkops.run.loader import is_job_path, load_job_class
+from bulkops.run.lock import JournalLock
 from bulkops.run.meta import REVERT_JOB, RunMeta
 from bulkops.run.planner import Scope
 from bulkops.run.projects import ProjectsFile, check_project_name
@@ -112,6 +117,7 @@ class Lifecycle:
             journal, lock = state.open_locked(run_id)
         except (ConfigError, JournalError) as exc:
             return RunOutcome(run_id, ExitCode.USAGE, message=str(exc), error=exc)
+        reverted: JournalLock | None = None
         try:
             meta = RunMeta.from_dict(journal.meta())
             if meta.phase == Phase.COMPLETE:
@@ -124,8 +130,9 @@ class Lifecycle:
                 replan, scopes = True, [Scope(name) for name in meta.plan_failures]
                 journal.set_meta(confirmed=False)  # a new part of the plan: confirm it again
             job = None
+            reverted = _lock_reverted_run(state, meta)  # held while this revert goes on
             if replan and meta.is_revert:
-                _plan_revert_into(journal, state, meta.job_options)
+                _plan_revert_into(journal, state, meta.job_options, locked=reverted is not None)
                 replan = False
             elif replan:
                 job = load_job_class(meta.job)(meta.job_options)
@@ -141,6 +148,8 @@ class Lifecycle:
             return RunOutcome(run_id, ExitCode.USAGE, message=str(exc), error=exc)
         finally:
             journal.close()
+            if reverted is not None:
+                reverted.release()
             lock.release()
 
     # -- revert ----------------------------------------------------------------------------
@@ -151,24 +160,40 @@ class Lifecycle:
         """A new run undoing the DONE operations of ``run_id`` (``force``: overwrite what
         changed since)."""
         state = self.settings.state()
-
-        def refused(exc: Exception) -> RunOutcome:
-            return RunOutcome(None, ExitCode.USAGE, message=str(exc), error=exc, reverts=run_id)
-
         try:
             original, original_lock = state.open_locked(run_id)
         except (ConfigError, JournalError) as exc:
-            return refused(exc)
+            return _refused(run_id, exc)
+        # The run stays locked until its revert ends: no resume nor second revert meanwhile.
         try:
             meta = RunMeta.from_dict(original.meta())
             conns, own = self.run_connections(meta)
             limits, origin = self._limits(meta.limits, f"run {run_id}'s journal")
             revert_id = check_run_id(new_run_id or make_run_id(f"revert-{run_id}"))
         except (ConfigError, JournalError) as exc:
-            return refused(exc)
+            original_lock.release()
+            return _refused(run_id, exc)
         finally:
             original.close()
+        try:
+            return await self._revert(run_id, revert_id, meta, (conns, own), limits, origin, force)
+        finally:
             original_lock.release()
+
+    async def _revert(
+        self,
+        run_id: str,
+        revert_id: str,
+        meta: RunMeta,
+        connections: tuple[dict[str, ConnectionSettings], dict[str, Any]],
+        limits: Any,
+        origin: str,
+        force: bool,
+    ) -> RunOutcome:
+        """Plan and send the revert of ``run_id`` (whose lock the caller holds)."""
+        state = self.settings.state()
+        conns, own = connections
+
         revert_meta = RunMeta.new(
             revert_id,
             REVERT_JOB,
@@ -183,13 +208,13 @@ class Lifecycle:
         try:
             journal, lock = state.create(revert_id, revert_meta.to_dict())
         except (ConfigError, JournalError) as exc:
-            return refused(exc)
+            return _refused(run_id, exc)
         try:
-            _plan_revert_into(journal, state, revert_meta.job_options)
+            _plan_revert_into(journal, state, revert_meta.job_options, locked=True)
         except (ConfigError, JournalError) as exc:
             journal.close()
             lock.release()
-            return refused(exc)
+            return _refused(run_id, exc)
         text = f"revert run id: {revert_id}"
         self.hooks.event("run", {"run_id": revert_id, "reverts": run_id}, text)
         try:
@@ -235,6 +260,11 @@ class Lifecycle:
         return conns, own
 
 
+def _refused(run_id: str, exc: Exception) -> RunOutcome:
+    """A revert of ``run_id`` that did not start (nothing sent)."""
+    return RunOutcome(None, ExitCode.USAGE, message=str(exc), error=exc, reverts=run_id)
+
+
 def _urls(own: Mapping[str, Any]) -> dict[str, str]:
     return {name: str(conn.base_url) for name, conn in own.items()}
 
@@ -274,13 +304,35 @@ def _check_options(job: Job) -> None:
         ) from None
 
 
-def _plan_revert_into(journal: Journal, state: StateDir, options: Mapping[str, Any]) -> None:
-    """Freeze the revert plan of run ``options["of"]`` into ``journal`` (one transaction)."""
-    original, original_lock = state.open_locked(str(options["of"]))
+def _plan_revert_into(
+    journal: Journal, state: StateDir, options: Mapping[str, Any], *, locked: bool = False
+) -> None:
+    """Freeze the revert plan of run ``options["of"]`` into ``journal`` (one transaction);
+    ``locked``: the caller holds that run's lock."""
+    run_id = str(options["of"])
+    original = state.open_readonly(run_id) if locked else None
+    lock = None
+    if original is None:
+        original, lock = state.open_locked(run_id)
     try:
         journal.clear_plan()
         journal.add_plan(plan_revert(original, force=bool(options.get("force"))))
         journal.set_meta(phase=Phase.PLANNED.value)
     finally:
         original.close()
-        original_lock.release()
+        if lock is not None:
+            lock.release()
+
+
+def _lock_reverted_run(state: StateDir, meta: RunMeta) -> JournalLock | None:
+    """For a revert run, the lock of the run it reverts (None: not a revert, or that run's
+    journal is gone); JournalInUseError while another process holds it."""
+    if not meta.is_revert:
+        return None
+    run_id = str(meta.job_options.get("of"))
+    path = state.journal_path(run_id)
+    if not path.exists():
+        return None
+    lock = JournalLock(path)
+    lock.acquire(run_id)
+    return lock

@@ -11,6 +11,7 @@ from types import ModuleType
 
 from bulkops.redaction import redact
 from bulkops.run.job import Job, JobConfigError
+from bulkops.run.userfile import read_user_bytes, read_user_text
 
 __all__ = ["builtin_job_names", "is_job_path", "load_job_class"]
 
@@ -71,10 +72,24 @@ def _load_builtin(name: str) -> ModuleType:
         ) from None
 
 
+def _check_source(path: Path) -> None:
+    """One line when the job file is missing, a directory, unreadable or not Python text."""
+    expected = "a Python file (UTF-8) defining a bulkops.run.Job subclass"
+    data = read_user_bytes(path, "job file", expected, error=JobConfigError)
+    try:
+        text = importlib.util.decode_source(data)  # UTF-8, or the file's coding: cookie
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        read_user_text(path, "job file", expected, error=JobConfigError)  # says what is wrong
+        raise JobConfigError(f"job file {path} is not text in its declared encoding") from None
+    if "\x00" in text:
+        raise JobConfigError(
+            f"job file {path} is not text (it holds NUL bytes): expected {expected}"
+        )
+
+
 def _load_file(path: Path) -> ModuleType:
     path = path.expanduser().resolve()
-    if not path.is_file():
-        raise JobConfigError(f"job file {path} does not exist")
+    _check_source(path)
     module_name = f"bulkops_userjob_{abs(hash(str(path)))}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:

@@ -31,8 +31,9 @@ class JournalLock:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
             os.close(fd)
             raise JournalInUseError(
-                f"run {run_id} is in use by process {holder}: wait for it to finish "
-                f"(or stop it) before running or resuming it again"
+                f"run {run_id} is in use by process {holder} (a run, resume or revert of it is "
+                f"still going): wait for it to end, or stop it with Ctrl-C, then try again; "
+                f"`bulkops status {run_id}` shows its progress"
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())

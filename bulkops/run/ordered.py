@@ -105,7 +105,11 @@ async def plan_each(
                 await slot.done.wait()
                 if first.error is not None:
                     break
-                await sink(slot.value)
+                try:
+                    await sink(slot.value)
+                except Exception as exc:  # noqa: BLE001 - re-raised as it is, not as a group
+                    first.fail(exc, tg)
+                    break
     first.raise_if_any()
     with guard_job_code(job, "finishing its plan"):
         await sink(tuple(await job.plan_end(ctx)))

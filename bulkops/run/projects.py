@@ -30,6 +30,7 @@ from typing import Any
 from bulkops.api.config import resolve_mutation_limits
 from bulkops.api.limits import MutationLimit
 from bulkops.errors import ConfigError
+from bulkops.run.userfile import read_user_text
 
 __all__ = [
     "DEFAULT_PROJECTS_FILE",
@@ -94,14 +95,13 @@ class ProjectsFile:
     @classmethod
     def load(cls, path: Path) -> ProjectsFile:
         """Read and check a projects file; ConfigError names the file and the problem."""
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if not path.expanduser().exists():
             raise ConfigError(
                 f"projects file {path} does not exist (--projects-file / {ENV_PROJECTS_FILE})"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"projects file {path} cannot be read: {exc}") from None
+            )
+        text = read_user_text(path, "projects file", "TOML text ([projects.NAME] tables)")
+        try:
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"projects file {path} is not valid TOML: {exc}") from None
         tables = data.get("projects", {})
