@@ -153,6 +153,7 @@ class Migrate(Job):
             roots.append((item.kind, item.id))
         await inventory.pull_in()
         await inventory.read_lists_and_matches(candidates=self.policy == "rename")
+        await inventory.read_source_catalog()
         where = str(self.options.get("to") or TARGET)
         try:
             result = MigrationPlanner(inventory, roots, policy=self.policy, where=where).plan()
