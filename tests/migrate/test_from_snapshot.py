@@ -54,8 +54,8 @@ async def test_a_snapshot_migrates_like_the_project_it_was_taken_from(
     }
     assert emulator.mutation_log("default") == []
     tags = emulator.dump()["projects"]["target"]["catalog"]["tags"]
-    by_name = lambda t: t["name"]  # noqa: E731
-    assert sorted(tags, key=by_name) == sorted(migration_sample()["catalog"]["tags"], key=by_name)
+    by_name = {tag["name"]: tag for tag in migration_sample()["catalog"]["tags"]}
+    assert {tag["name"]: tag for tag in tags} == by_name
 
 
 def test_from_snapshot_through_the_cli_needs_no_source_key(emulator, tmp_path: Path) -> None:
