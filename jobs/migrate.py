@@ -4,8 +4,9 @@ Selected entities (``--kinds``, ``--where``) of the source (connection ``"source
 or an export file with ``--from-snapshot``) are migrated into the target (connection
 ``"target"``) with everything they name (pulled in, and reported as such): segments -> gates ->
 dynamic configs -> layers -> experiments -> holdouts, every reference remapped to the target's
-IDs, overrides and ID lists included. An entity the target already holds equal is not written;
-one that differs is a conflict unless ``--on-conflict`` says what to do (``skip``: leave it,
+IDs, overrides and ID lists included; the tags and target apps they name that the target
+lacks are created first (``bulkops.migrate.catalog``). An entity the target already holds
+equal is not written; one that differs is a conflict unless ``--on-conflict`` says what to do (``skip``: leave it,
 references point at it; ``update``: make it equal; ``rename``: migrate a copy under a new name
 and point every migrated reference at the copy). With conflicts and no policy the plan stops
 (exit 2) listing them, and nothing is sent. A re-run after success plans nothing; after the
@@ -153,6 +154,7 @@ class Migrate(Job):
             roots.append((item.kind, item.id))
         await inventory.pull_in()
         await inventory.read_lists_and_matches(candidates=self.policy == "rename")
+        await inventory.read_source_catalog()
         where = str(self.options.get("to") or TARGET)
         try:
             result = MigrationPlanner(inventory, roots, policy=self.policy, where=where).plan()

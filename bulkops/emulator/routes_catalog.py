@@ -1,7 +1,10 @@
 """Read-mostly lists: metrics (``GET /metrics/list``), tags and target apps; project info.
 
 Enough for jobs that read them (tags to filter, metrics to copy experiments): tags and target
-apps can be created; metrics come from a snapshot (``load``).
+apps can be created and deleted; metrics come from a snapshot (``load``). A create's
+``description`` is required but may be empty, as the spec has it (no minimum length); the ID
+is the one the name gives. Entities may name tags and target apps the project does not define:
+neither the spec nor the service is known to refuse it, so the emulator does not either.
 """
 
 from __future__ import annotations
@@ -65,7 +68,9 @@ def _create(table: str, label: str) -> Handler:
         if not isinstance(body, dict):
             raise ApiProblem(400, "body must be a JSON object")
         errors = [f"property {k} should not exist" for k in body if k not in allowed]
-        errors += [f"{k} should not be empty" for k in required if not body.get(k)]
+        errors += [f"{k} must be a string" for k in required if not isinstance(body.get(k), str)]
+        if not errors and not str(body["name"]).strip():
+            errors.append("name should not be empty")
         if errors:
             raise ApiProblem(400, "; ".join(errors))
         item_id = id_from_name(str(body["name"]))
@@ -76,6 +81,16 @@ def _create(table: str, label: str) -> Handler:
             item.update(description=body["description"], isCore=bool(body.get("isCore", False)))
         project.catalog[table][item_id] = item
         return json_reply({"message": f"{label} created successfully", "data": item})
+
+    return handler
+
+
+def _delete(table: str, label: str) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        item_id = request.match_info["id"]
+        if project_of(request).catalog[table].pop(item_id, None) is None:
+            raise ApiProblem(404, f"{label} {item_id} not found.")
+        return json_reply({"message": f"{label} deleted successfully"})
 
     return handler
 
@@ -96,6 +111,8 @@ def add_catalog_routes(app: web.Application) -> None:
     app.router.add_get(f"{API_PREFIX}/tags", _list("tags", "Tags"))
     app.router.add_post(f"{API_PREFIX}/tags", _create("tags", "Tag"))
     app.router.add_get(f"{API_PREFIX}/tags/{{id}}", _read("tags", "Tag"))
+    app.router.add_delete(f"{API_PREFIX}/tags/{{id}}", _delete("tags", "Tag"))
     app.router.add_get(f"{API_PREFIX}/target_app", _list("target_apps", "Target apps"))
     app.router.add_post(f"{API_PREFIX}/target_app", _create("target_apps", "Target app"))
     app.router.add_get(f"{API_PREFIX}/target_app/{{id}}", _read("target_apps", "Target app"))
+    app.router.add_delete(f"{API_PREFIX}/target_app/{{id}}", _delete("target_apps", "Target app"))

@@ -9,6 +9,8 @@
 - ``graph``, ``desired``, ``compare``, ``operations``, ``idlists``, ``mapping``: the pieces
   shared with copy-experiments (references and order, what the target should hold, exact
   comparison, the writes and their undo, ID-list calls, the ID map);
+- ``catalog``          the tags and target apps migrated entities name: created in the
+                       target when it lacks them, checked by verify;
 - ``verify``           ``verify_mapping`` and ``run_id_map``: a run's target against its source;
 - ``sample``           ``migration_sample``: a realistic project to rehearse on.
 

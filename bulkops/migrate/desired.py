@@ -1,8 +1,8 @@
 """What the target should hold for a source entity: its writable state, references remapped.
 
 ``desired_state`` keeps the fields a create or update takes, minus what belongs to the source
-project (people, teams, pipelines, target apps, review settings, the decisions and status of
-an experiment) and what the server computes (a rule's ``id``/``baseID``, a gate's ``STALE``
+project (people, teams, pipelines, target apps unless asked, review settings, the decisions and
+status of an experiment) and what the server computes (a rule's ``id``/``baseID``, a gate's ``STALE``
 type); every reference (rule conditions, reference fields) goes through ``target_id_of`` so it
 names the target's entity. ``remap_overrides`` does the same for an override document.
 ``split_create`` tells what a create takes from what must be PATCHed after it (a layer's
@@ -98,19 +98,27 @@ def _nullable(kind: str, name: str) -> bool:
 
 
 def desired_state(
-    kind: str, entity: Mapping[str, Any], target_id_of: TargetIdOf, *, updates: bool = False
+    kind: str,
+    entity: Mapping[str, Any],
+    target_id_of: TargetIdOf,
+    *,
+    updates: bool = False,
+    target_apps: bool = False,
 ) -> dict[str, Any]:
     """The writable state the target's copy of ``entity`` should have (see module docstring).
 
     Only create fields unless ``updates`` (then also the fields only an update takes). A null
     is kept where an update can write it (so a cleared reference is synced), else dropped.
+    ``target_apps``: keep ``targetApps`` (names), for a migration, which creates the target
+    apps the target lacks (``bulkops.migrate.catalog``).
     """
     catalog = get_kind(kind)
     writable = catalog.create_fields | (catalog.update_fields if updates else frozenset())
+    bound = PROJECT_BOUND - {"targetApps"} if target_apps else PROJECT_BOUND
     body = {
         k: copy.deepcopy(v)
         for k, v in entity.items()
-        if k in writable and k not in PROJECT_BOUND and k != "id"
+        if k in writable and k not in bound and k != "id"
     }
     if "rules" in body:
         body["rules"] = remap_rules(body["rules"], target_id_of)

@@ -57,6 +57,9 @@ class Emitter:
         self.policy, self.where = policy, where
         #: (kind, source ID) -> key of the write that dependents wait for (None: nothing).
         self.ready: dict[Ref, str | None] = {}
+        #: (ref, desired state) of each entity created, updated or equal: what the target's
+        #: copies carry, so the tags and target apps they name must exist there.
+        self.carried: list[tuple[Ref, Entity]] = []
         self._deferred: list[tuple[Node, str]] = []
 
     def place(self, ref: Ref, *, cyclic: bool, named_by: Ref | None) -> None:
@@ -68,11 +71,14 @@ class Emitter:
         if self.placement.id_map.name_of(*ref):
             counts["rename"] += 1
         target = self.placement.counterparts.get(ref)
+        verdict = self.placement.verdicts.get(ref)
+        if target is None or verdict is None or verdict.equal or self.policy == "update":
+            self.carried.append((ref, desired_of(node, self.placement)))
         if target is None:
             counts["create"] += 1
             self._create(node, cyclic, "" if node.selected else _pulled(named_by))
             return
-        verdict = self.placement.verdicts[ref]
+        assert verdict is not None
         target_id = str(target["id"])
         if verdict.equal:
             counts["equal"] += 1

@@ -14,6 +14,7 @@ from typing import Any
 from bulkops.api.resources import get_kind
 
 __all__ = [
+    "CATALOG_KINDS",
     "CATALOG_LISTS",
     "MIGRATED_KINDS",
     "OVERRIDE_KINDS",
@@ -29,6 +30,8 @@ __all__ = [
 MIGRATED_KINDS = ("segments", "gates", "dynamic_configs", "layers", "experiments", "holdouts")
 #: Project-wide lists an export also writes (the snapshot's ``catalog``).
 CATALOG_LISTS = ("tags", "target_apps", "metrics")
+#: The catalog lists a migration creates in (the names its entities carry), in plan order.
+CATALOG_KINDS = ("tags", "target_apps")
 #: Kinds with an override document at ``/{kind}/{id}/overrides``.
 OVERRIDE_KINDS = ("gates", "experiments", "holdouts", "layers")
 

@@ -2,8 +2,9 @@
 
 ``Inventory`` holds the selected source entities and the ones they pull in (read wave by wave:
 what the entities of a wave name, and is not known yet, is read in the next), the source
-entities that do not exist (``missing``), the target's entities of every migrated kind, and the
-override documents and ID lists of both sides. All per-entity reads go through the job's
+entities that do not exist (``missing``), the target's entities of every migrated kind, the
+override documents and ID lists of both sides, and the tags and target apps of both sides by
+name (``source_catalog``, ``target_catalog``; None for a list the server does not serve). All per-entity reads go through the job's
 ``ctx.gather`` (``--read-concurrency`` in flight, results in input order), so the same projects
 give the same inventory and the same plan.
 """
@@ -14,8 +15,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bulkops.migrate.catalog import Catalog, by_name
 from bulkops.migrate.desired import created_id
-from bulkops.migrate.facts import MIGRATED_KINDS, OVERRIDE_KINDS, entity_path, overrides_path
+from bulkops.migrate.facts import (
+    CATALOG_KINDS,
+    MIGRATED_KINDS,
+    OVERRIDE_KINDS,
+    entity_path,
+    overrides_path,
+)
 from bulkops.migrate.graph import Ref, references
 from bulkops.migrate.idlists import has_id_list, read_ids
 from bulkops.migrate.mapping import copy_names
@@ -62,21 +70,40 @@ class Inventory:
     target: dict[str, dict[str, Entity]] = field(default_factory=dict)
     target_overrides: dict[Ref, Entity | None] = field(default_factory=dict)
     target_ids: dict[str, list[str]] = field(default_factory=dict)
+    source_catalog: Catalog = field(default_factory=dict)
+    target_catalog: Catalog = field(default_factory=dict)
     _by_name: dict[str, dict[Any, Entity]] = field(default_factory=dict)
     _expanded: set[Ref] = field(default_factory=set)
 
     async def read_target(self) -> None:
-        """List the target's entities of every migrated kind (the kinds side by side)."""
+        """List the target's entities of every migrated kind, its tags and target apps (the
+        lists side by side)."""
 
         async def listing(kind: str) -> dict[str, Entity]:
             return {str(e["id"]): e async for e in self.ctx.list(kind, project=TARGET)}
 
         tables = await self.ctx.gather(listing, MIGRATED_KINDS)
         self.target = dict(zip(MIGRATED_KINDS, tables, strict=True))
+        self.target_catalog = await self._catalog(TARGET)
         self._by_name = {
             kind: {e.get("name"): e for e in reversed(list(table.values())) if e.get("name")}
             for kind, table in self.target.items()
         }
+
+    async def read_source_catalog(self) -> None:
+        """List the source's tags and target apps (what their creates copy)."""
+        self.source_catalog = await self._catalog(SOURCE)
+
+    async def _catalog(self, project: str) -> Catalog:
+        async def listing(table: str) -> dict[str, Entity] | None:
+            try:
+                return by_name([e async for e in self.ctx.list(table, project=project)])
+            except Exception as exc:
+                if getattr(exc, "status", None) in (404, 405, 501):  # not served
+                    return None
+                raise
+
+        return dict(zip(CATALOG_KINDS, await self.ctx.gather(listing, CATALOG_KINDS), strict=True))
 
     def add_selected(self, kind: str, entity: Entity) -> None:
         """A listed entity the migration was asked for."""

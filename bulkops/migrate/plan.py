@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bulkops.migrate.facts import MIGRATED_KINDS
+from bulkops.migrate.facts import CATALOG_KINDS, MIGRATED_KINDS
 from bulkops.migrate.mapping import IdMap
 from bulkops.run.job import Operation, Skip
 
@@ -40,7 +40,8 @@ class MigrationPlan:
         return sum(isinstance(step, Operation) for step in self.steps)
 
     def summary_lines(self) -> list[str]:
-        """Per kind: to create, to update, equal, left as is, renamed, pulled in, blocked."""
+        """Per kind: to create, to update, equal, left as is, renamed, pulled in, blocked; then
+        the tags and target apps the migrated entities name (to create, equal)."""
         words = (
             ("create", "to create"),
             ("update", "to update"),
@@ -50,9 +51,10 @@ class MigrationPlan:
             ("conflict", "in conflict"),
             ("pulled_in", "pulled in"),
             ("blocked", "blocked"),
+            ("undefined", "not defined in the source"),
         )
         lines = [f"migration: {self.mutations} mutation(s)"]
-        for kind in MIGRATED_KINDS:
+        for kind in (*MIGRATED_KINDS, *CATALOG_KINDS):
             counts = self.counts.get(kind)
             if counts:
                 shown = ", ".join(f"{counts[k]} {w}" for k, w in words if counts[k])

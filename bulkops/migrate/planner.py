@@ -10,6 +10,8 @@
    the ID list, the overrides); for a counterpart that differs, the conflict policy decides:
    none given -> a conflict (the job stops, nothing is sent), ``skip`` -> left as is,
    ``update`` -> the fewest writes that make it equal, ``rename`` -> a copy (in the mapping).
+6. **Catalog** (``catalog.plan_catalog``): the tags and target apps those entities name that
+   the target lacks, created first; the writes naming them wait for their creates.
 
 The planner reads nothing: the same inventory always gives the same plan, in the same order.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 
+from bulkops.migrate.catalog import plan_catalog
 from bulkops.migrate.emit import Emitter
 from bulkops.migrate.graph import Ref, create_references, dependency_order, references
 from bulkops.migrate.inventory import Inventory
@@ -60,6 +63,13 @@ class MigrationPlanner:
         for ref in order:
             emitter.place(ref, cyclic=ref in cyclic, named_by=referrers.get(ref))
         emitter.second_pass()
+        plan_catalog(
+            plan,
+            emitter.carried,
+            source=self.inv.source_catalog,
+            target=self.inv.target_catalog,
+            where=self.where,
+        )
         for ref, reason in blocked.items():
             node = self.inv.nodes[ref]
             plan.counts.setdefault(node.kind, Counter())["blocked"] += 1

@@ -63,7 +63,9 @@ class Placement:
 
 def desired_of(node: Node, placement: Placement) -> Entity:
     """What the target's copy of ``node`` should hold (a renamed copy: its new name)."""
-    desired = desired_state(node.kind, node.entity, placement.id_map.target_id, updates=True)
+    desired = desired_state(
+        node.kind, node.entity, placement.id_map.target_id, updates=True, target_apps=True
+    )
     renamed = placement.id_map.name_of(node.kind, node.id)
     if renamed:
         desired["name"] = renamed

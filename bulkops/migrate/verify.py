@@ -6,7 +6,9 @@ entity, what the target should hold (``desired_state``: the source's writable fi
 references remapped) with what it holds, field by field, with the migration's own comparison.
 Read-only fields (IDs, times, creators and modifiers) are never compared, nor what the target
 does on its own (an experiment's status, a gate it computed STALE). Every difference names the
-entity: kind, source ID -> target ID, field, source value, target value.
+entity: kind, source ID -> target ID, field, source value, target value. A tag or target app a
+mapped entity names that the target does not define is a difference too (``tags NAME ->
+NAME: (entity): source "named by gates g1", target "missing"``).
 
 ``run_id_map`` finds the mapping of a migrate run: the journal meta ``id_map`` the runner stores
 from ``Migrate.plan_meta()``, else the one the plan itself tells (see its docstring).
@@ -21,9 +23,10 @@ from typing import Any
 
 from bulkops.api.config import DEFAULT_READ_CONCURRENCY
 from bulkops.api.errors import ApiError, NotFoundError
+from bulkops.migrate.catalog import by_name, catalog_names, missing_in_target
 from bulkops.migrate.compare import differing_fields, normalize_overrides
 from bulkops.migrate.desired import desired_state, remap_overrides
-from bulkops.migrate.facts import OVERRIDE_KINDS, overrides_path
+from bulkops.migrate.facts import CATALOG_KINDS, OVERRIDE_KINDS, overrides_path
 from bulkops.migrate.graph import Ref
 from bulkops.migrate.idlists import has_id_list
 from bulkops.migrate.mapping import IdMap, copy_names
@@ -103,6 +106,7 @@ async def verify_mapping(
     targets = dict(zip(kinds, tables[len(kinds) :], strict=True))
     result = VerifyResult()
     pairs: list[tuple[str, str, str]] = []
+    carried: list[tuple[Ref, Entity]] = []
     for kind, source_id, target_id in id_map.entries():
         result.compared += 1
         entity, copy = sources[kind].get(source_id), targets[kind].get(target_id)
@@ -110,18 +114,43 @@ async def verify_mapping(
             presence = ("exists" if entity else "missing", "exists" if copy else "missing")
             result.differences.append(Difference(kind, source_id, target_id, "(entity)", *presence))
             continue
-        desired = desired_state(kind, entity, id_map.target_id, updates=True)
+        desired = desired_state(kind, entity, id_map.target_id, updates=True, target_apps=True)
         renamed = id_map.name_of(kind, source_id)
         if renamed:
             desired["name"] = renamed
+        carried.append(((kind, source_id), desired))
         for name in differing_fields(kind, desired, copy):
             result.differences.append(
                 Difference(kind, source_id, target_id, name, desired.get(name), copy.get(name))
             )
         pairs.append((kind, source_id, target_id))
+    result.differences += await _catalog_differences(target, carried)
     result.differences += await _overrides(source, target, pairs, id_map, limit)
     result.differences += await _id_lists(source, target, pairs, sources, limit)
     return result
+
+
+async def _catalog_differences(
+    target: ProjectReader, carried: list[tuple[Ref, Entity]]
+) -> list[Difference]:
+    """The tags and target apps mapped entities name that the target does not define."""
+
+    async def listing(table: str) -> dict[str, Entity] | None:
+        try:
+            return by_name([e async for e in target.paginate(table)])
+        except ApiError as exc:
+            if exc.status in (404, 405, 501):  # not served: nothing to check
+                return None
+            raise
+
+    if not any(catalog_names(desired) for _, desired in carried):
+        return []
+    tables = await gather(listing, CATALOG_KINDS, concurrency=2)
+    catalog = dict(zip(CATALOG_KINDS, tables, strict=True))
+    return [
+        Difference(table, name, name, "(entity)", f"named by {kind} {ident}", "missing")
+        for table, name, (kind, ident) in missing_in_target(carried, catalog)
+    ]
 
 
 async def _overrides(

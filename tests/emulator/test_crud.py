@@ -154,3 +154,24 @@ def test_versions_list_every_state_newest_first(api: Api) -> None:
     assert reply.body["pagination"]["totalItems"] == 3
     assert api.get("/gates/ghost/versions").status == 404
     assert api.get("/layers/l/versions").status == 404
+
+
+def test_a_tag_takes_an_empty_description_as_the_spec_allows_and_can_be_deleted(
+    api: Api,
+) -> None:
+    assert api.post("/tags", {"name": "Core Team", "description": ""}).data == {
+        "id": "core_team",
+        "name": "Core Team",
+        "description": "",
+        "isCore": False,
+    }
+    assert api.post("/tags", {"name": "no description"}).status == 400
+    assert api.delete("/tags/core_team").status == 200
+    assert api.get("/tags/core_team").status == 404
+    assert api.delete("/tags/core_team").status == 404
+
+
+def test_a_target_app_can_be_deleted(api: Api) -> None:
+    api.post("/target_app", {"name": "web", "description": ""})
+    assert api.delete("/target_app/web").status == 200
+    assert api.get("/target_app").data == []

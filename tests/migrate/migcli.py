@@ -56,14 +56,15 @@ def counts(emulator: RunningEmulator, project: str) -> dict[str, int]:
 
 
 def creates(emulator: RunningEmulator, project: str = "target") -> Counter[str]:
-    """Successful creates in the mutation log, as ``kind/name`` counts."""
+    """Successful creates in the mutation log (entities, tags, target apps), as ``kind/name``
+    counts."""
     return Counter(
         f"{m['path'].rsplit('/', 1)[-1]}/{m['body'].get('name')}"
         for m in emulator.mutation_log(project)
         if m["method"] == "POST"
         and 200 <= m["status"] < 300
         and isinstance(m["body"], dict)
-        and m["path"].rstrip("/").rsplit("/", 1)[-1] in KINDS
+        and m["path"].rstrip("/").rsplit("/", 1)[-1] in (*KINDS, "tags", "target_app")
     )
 
 

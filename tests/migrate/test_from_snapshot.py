@@ -45,13 +45,17 @@ async def test_a_snapshot_migrates_like_the_project_it_was_taken_from(
         runner = Runner(journal, {"source": source, "target": target}, job=Migrate(options))
         summary = await runner.freeze_and_plan()
         result = await runner.mutate()
-        assert summary.to_send == 297 and result.exit_code == 0
+        # 297 entity writes and the 4 tags of the snapshot's catalog the entities carry
+        assert summary.to_send == 301 and result.exit_code == 0
         checked = await verify_mapping(source, target, run_id_map(journal))
     assert checked.compared == 242 and checked.differences == []
     assert counts(emulator, "target") == {
         k: len(v) for k, v in migration_sample()["entities"].items()
     }
     assert emulator.mutation_log("default") == []
+    tags = emulator.dump()["projects"]["target"]["catalog"]["tags"]
+    by_name = {tag["name"]: tag for tag in migration_sample()["catalog"]["tags"]}
+    assert {tag["name"]: tag for tag in tags} == by_name
 
 
 def test_from_snapshot_through_the_cli_needs_no_source_key(emulator, tmp_path: Path) -> None:
@@ -64,7 +68,7 @@ def test_from_snapshot_through_the_cli_needs_no_source_key(emulator, tmp_path: P
         "--run-id", "snap", env=run_env, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "migration: 297 mutation(s)" in done.stderr
+    assert "migration: 301 mutation(s)" in done.stderr and "tags: 4 to create" in done.stderr
     assert emulator.mutation_log("default") == []
     checked = bulkops("verify", "snap", env=run_env, timeout=120)
     assert checked.returncode == 0, checked.stdout + checked.stderr
