@@ -6,7 +6,7 @@
 
 Plans and reports go to stdout; progress and messages to stderr. Exit codes: 0 all done,
 1 some operations failed, 2 usage/configuration (nothing sent), 3 interrupted (resume it),
-4 fatal API/auth error.
+4 fatal API/auth error, 5 internal error (a bug; see ``bulkops.cli.guard``).
 """
 
 from __future__ import annotations
