@@ -26,6 +26,7 @@ import orjson
 from bulkops.api.budget import MutationBudget
 from bulkops.api.errors import ApiError, ConfigError, NotFoundError, ValidationError
 from bulkops.api.resources import CATALOG
+from bulkops.errors import shown
 from bulkops.migrate.facts import OVERRIDE_KINDS, empty_overrides
 from bulkops.migrate.idlists import has_id_list
 
@@ -97,9 +98,11 @@ class SnapshotConnection:
         try:
             data = orjson.loads(file.read_bytes())
         except OSError as exc:
-            raise ConfigError(f"cannot read snapshot {file}: {exc.strerror or exc}") from None
+            raise ConfigError(
+                f"cannot read snapshot {shown(file)}: {exc.strerror or exc}"
+            ) from None
         except orjson.JSONDecodeError as exc:
-            raise ConfigError(f"snapshot {file} is not JSON: {exc}") from None
+            raise ConfigError(f"snapshot {shown(file)} is not JSON: {exc}") from None
         if not isinstance(data, Mapping):
             raise ConfigError(f"snapshot {file} is not a JSON object")
         return cls(data, project=project, base_url=f"snapshot:{file.resolve()}")

@@ -5,13 +5,17 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from bulkops.errors import shown
 from bulkops.run.job import Job, JobConfigError
 
 __all__ = ["builtin_job_names", "is_job_path", "load_job_class"]
+
+_JOB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def is_job_path(spec: str) -> bool:
@@ -60,20 +64,27 @@ def load_job_class(spec: str) -> type[Job]:
 def _load_builtin(name: str) -> ModuleType:
     module_name = f"bulkops.jobs.{name.replace('-', '_')}"
     try:
+        if not _JOB_NAME.fullmatch(name):  # "..", "a.b", "@": not a module of bulkops.jobs
+            raise ModuleNotFoundError(name=module_name)
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name not in (module_name, "bulkops.jobs"):
             raise
         known = ", ".join(builtin_job_names()) or "none installed"
         raise JobConfigError(
-            f"unknown job {name!r}: built-in jobs are {known}; or give a path to a .py file"
+            f"unknown job {shown(repr(name))}: built-in jobs are {known}; or give a path to a "
+            ".py file"
         ) from None
 
 
 def _load_file(path: Path) -> ModuleType:
-    path = path.expanduser().resolve()
-    if not path.is_file():
-        raise JobConfigError(f"job file {path} does not exist")
+    try:
+        path = path.expanduser().resolve()
+        found = path.is_file()
+    except (OSError, RuntimeError) as exc:  # a name too long, a loop of links, no home dir
+        raise JobConfigError(f"job file {shown(path)} cannot be read: {exc}") from None
+    if not found:
+        raise JobConfigError(f"job file {shown(path)} does not exist")
     module_name = f"bulkops_userjob_{abs(hash(str(path)))}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:

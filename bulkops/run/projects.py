@@ -29,7 +29,7 @@ from typing import Any
 
 from bulkops.api.config import resolve_mutation_limits
 from bulkops.api.limits import MutationLimit
-from bulkops.errors import ConfigError
+from bulkops.errors import ConfigError, shown
 
 __all__ = [
     "DEFAULT_PROJECTS_FILE",
@@ -98,20 +98,21 @@ class ProjectsFile:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(
-                f"projects file {path} does not exist (--projects-file / {ENV_PROJECTS_FILE})"
+                f"projects file {shown(path)} does not exist (--projects-file / {ENV_PROJECTS_FILE})"
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"projects file {path} cannot be read: {exc}") from None
+            why = getattr(exc, "strerror", None) or exc
+            raise ConfigError(f"projects file {shown(path)} cannot be read: {why}") from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"projects file {path} is not valid TOML: {exc}") from None
+            raise ConfigError(f"projects file {shown(path)} is not valid TOML: {exc}") from None
         tables = data.get("projects", {})
         if not isinstance(tables, dict):
-            raise ConfigError(f"{path}: 'projects' must be tables: [projects.NAME]")
+            raise ConfigError(f"{shown(path)}: 'projects' must be tables: [projects.NAME]")
         return cls(path, {name: _entry(path, name, table) for name, table in tables.items()})
 
 
 def _entry(path: Path, name: str, table: Any) -> ProjectEntry:
-    where = f"{path}: [projects.{name}]"
+    where = f"{shown(path)}: [projects.{name}]"
     check_project_name(name)
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table of key_env, base_url, mutation_limits")
