@@ -67,7 +67,20 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "redact",
+    "shown",
 ]
+
+
+def shown(value: object, limit: int = 200) -> str:
+    """``value`` as a message shows what the user gave: as it is when it is printable text,
+    else quoted with escapes (a newline or an escape sequence must not break the line); past
+    ``limit`` characters, its start and its length."""
+    text = str(value)
+    if not text.isprintable():
+        text = repr(text)
+    if len(text) > limit:
+        text = f"{text[: limit // 2]}…({len(str(value))} characters)"
+    return text
 
 
 class BulkopsError(Exception):

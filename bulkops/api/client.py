@@ -50,6 +50,7 @@ from bulkops.api.reads import ReadPacer
 from bulkops.api.resources import CATALOG
 from bulkops.api.responses import RequestInfo, outcome_unknown, server_wait_too_long
 from bulkops.api.retry import IDEMPOTENT_METHODS, MUTATING_METHODS, RetryPolicy
+from bulkops.api.shapes import entity_checker, list_kind, read_checker
 from bulkops.api.urls import ApiUrls, encode_query
 
 __all__ = ["ClientStatistics", "ConsoleClient"]
@@ -225,7 +226,11 @@ class ConsoleClient:
         body = await self.request_envelope(
             method, path, json, params=params, data=data, idempotent=idempotent
         )
-        return body.get("data") if isinstance(body, dict) else None
+        data = body.get("data") if isinstance(body, dict) else None
+        check = read_checker(method, self._urls.display(path)) if data is not None else None
+        if check is not None:
+            check(data)
+        return data
 
     async def request_envelope(
         self,
@@ -253,8 +258,9 @@ class ConsoleClient:
         are fetched ahead, ``page_concurrency`` at a time; to stop early and end those fetches
         at once, close the iterator (``async with contextlib.aclosing(...)``).
         """
-        kind = CATALOG.get(kind_or_path)
+        kind = CATALOG.get(kind_or_path) or list_kind(kind_or_path)
         path = kind.list_path if kind is not None else kind_or_path
+        check = entity_checker(kind, "GET", path) if kind is not None else None
         query = dict(filters)
         learn = "limit" not in query and self._page_size is None
         query.setdefault("limit", self.page_limit(path))
@@ -263,7 +269,7 @@ class ConsoleClient:
             return await self.request_envelope("GET", path, params=params) or {}
 
         fetch = list_fetcher(get, query, learn=learn)
-        return iterate_pages(fetch, path=path, concurrency=self.page_concurrency)
+        return iterate_pages(fetch, path=path, concurrency=self.page_concurrency, check=check)
 
     def page_limit(self, path: str) -> int:
         """The ``limit`` this client sends to the list endpoint ``path``."""

@@ -31,10 +31,12 @@ __all__ = [
     "ENV_API_URL",
     "ENV_MUTATION_LIMITS",
     "ENV_READ_CONCURRENCY",
+    "MAX_API_KEY_LENGTH",
     "MAX_READ_CONCURRENCY",
     "ClientSettings",
     "MutationLimitsLike",
     "Timeouts",
+    "check_api_key",
     "resolve_api_key",
     "resolve_base_url",
     "resolve_mutation_limits",
@@ -84,6 +86,26 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if env is None else env
 
 
+MAX_API_KEY_LENGTH = 1024
+_KEY_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))  # printable ASCII, no space
+
+
+def check_api_key(key: str, source: str) -> str:
+    """``key`` if it can be an API key (one word of printable ASCII, at most
+    ``MAX_API_KEY_LENGTH`` characters), else ConfigError naming ``source``, never the key."""
+    if len(key) > MAX_API_KEY_LENGTH:
+        raise ConfigError(
+            f"the Console API key from {source} is {len(key)} characters long, not a key "
+            f"(at most {MAX_API_KEY_LENGTH}): check what is set there"
+        )
+    if not _KEY_CHARS.issuperset(key):
+        raise ConfigError(
+            f"the Console API key from {source} holds spaces, control or non-ASCII "
+            "characters; a key is one word such as console-...: check what is set there"
+        )
+    return key
+
+
 def resolve_api_key(api_key: str | None = None, env: Mapping[str, str] | None = None) -> str:
     """The API key from the argument, else ``STATSIG_CONSOLE_API_KEY``; raises ConfigError."""
     key = api_key if api_key is not None else _env(env).get(ENV_API_KEY)
@@ -99,18 +121,22 @@ def resolve_api_key(api_key: str | None = None, env: Mapping[str, str] | None = 
             "the API key given is an SDK key, not a Console API key: create a Console API key "
             f"(it starts with 'console-') and pass it with --api-key or {ENV_API_KEY}"
         )
-    return key
+    return check_api_key(key, f"--api-key or {ENV_API_KEY}")
 
 
 def resolve_base_url(base_url: str | None = None, env: Mapping[str, str] | None = None) -> str:
     """The base URL from the argument, else ``STATSIG_CONSOLE_API_URL``, else the public API."""
     url = base_url if base_url is not None else _env(env).get(ENV_API_URL)
     url = (url or "").strip() or DEFAULT_BASE_URL
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.netloc) and parts.port != 0
+    except ValueError:  # an unclosed [IPv6 bracket, a port out of range or not a number
+        usable = False
+    if not usable or not url.isprintable():
         raise ConfigError(
             f"the Console API URL must look like {DEFAULT_BASE_URL} (got a value without "
-            f"http(s):// and host): fix --api-url or {ENV_API_URL}"
+            f"http(s):// and host, or not a well-formed URL): fix --api-url or {ENV_API_URL}"
         )
     return url.rstrip("/")
 

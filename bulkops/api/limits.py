@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 
-from bulkops.errors import MutationLimitError
+from bulkops.errors import MutationLimitError, shown
 
 __all__ = [
     "DEFAULT_MUTATION_LIMITS",
@@ -38,6 +38,10 @@ DEFAULT_MUTATION_LIMITS: tuple[MutationLimit, ...] = ((100, 10.0), (900, 900.0))
 """The Console API's documented per-project policy: 100 per 10 s and 900 per 15 min."""
 
 MUTATION_LIMITS_ENV = "BULKOPS_MUTATION_LIMITS"
+MAX_COUNT = 1_000_000_000
+MAX_SPAN = 7 * 86400.0
+"""The largest count and span (seconds) a limit may have: past them it is a typo, not a pace."""
+_TOO_MANY = f"the count must be at most {MAX_COUNT:,}"
 
 _UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?|\.\d+)?\s*([a-z]+)?\s*$", re.IGNORECASE)
@@ -62,6 +66,8 @@ def parse_mutation_limit(text: str) -> MutationLimit:
         raise MutationLimitError(
             f"unknown time unit {unit!r} in mutation limit {text!r}: use ms, s, m or h"
         )
+    if len(count_text.lstrip("0")) > len(str(MAX_COUNT)):  # before int(): 10**5 digits are slow
+        raise MutationLimitError(f"mutation limit {shown(repr(text))}: {_TOO_MANY}")
     count = int(count_text)
     span = (float(span_text) if span_text is not None else 1.0) * factor
     return _checked(count, span, text)
@@ -132,8 +138,13 @@ def format_mutation_limit(limit: MutationLimit) -> str:
 
 
 def _checked(count: int, span: float, source: str) -> MutationLimit:
+    source = shown(repr(source))
     if count < 1:
-        raise MutationLimitError(f"mutation limit {source!r}: the count must be at least 1")
+        raise MutationLimitError(f"mutation limit {source}: the count must be at least 1")
+    if count > MAX_COUNT:
+        raise MutationLimitError(f"mutation limit {source}: {_TOO_MANY}")
     if not (span > 0 and math.isfinite(span)):
-        raise MutationLimitError(f"mutation limit {source!r}: the span must be a positive time")
+        raise MutationLimitError(f"mutation limit {source}: the span must be a positive time")
+    if span > MAX_SPAN:
+        raise MutationLimitError(f"mutation limit {source}: the span must be at most a week")
     return (count, span)

@@ -59,6 +59,7 @@ __all__ = [
     "PAGE_LIMIT_CEILING",
     "SPARE_PAGES",
     "SPEC_PAGE_LIMITS",
+    "CheckItem",
     "FetchPage",
     "held_pages",
     "iterate_pages",
@@ -156,7 +157,13 @@ def next_page_number(meta: Mapping[str, Any], page: int) -> int | None:
         return page + 1
 
 
-def _items(envelope: Mapping[str, Any], path: str, page: int) -> list[dict[str, Any]]:
+CheckItem = Callable[[Any], None]
+"""Raise ``BadResponseError`` for an item that cannot be what the endpoint lists."""
+
+
+def _items(
+    envelope: Mapping[str, Any], path: str, page: int, check: CheckItem | None = None
+) -> list[dict[str, Any]]:
     data = envelope.get("data") if isinstance(envelope, Mapping) else None
     if not isinstance(data, list):
         raise BadResponseError(
@@ -165,6 +172,9 @@ def _items(envelope: Mapping[str, Any], path: str, page: int) -> list[dict[str, 
             method="GET",
             path=path,
         )
+    if check is not None:
+        for item in data:
+            check(item)
     return data
 
 
@@ -204,17 +214,22 @@ def held_pages(concurrency: int, page_size: int) -> int:
 
 
 async def iterate_pages(
-    fetch: FetchPage, *, path: str = "", concurrency: int = DEFAULT_PAGE_CONCURRENCY
+    fetch: FetchPage,
+    *,
+    path: str = "",
+    concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+    check: CheckItem | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """Yield every item of every page, in order; see the module docstring for the rules.
 
     ``fetch(n)`` returns page ``n``'s envelope (it sends the same ``limit`` every time);
     ``path`` names the endpoint in errors; ``concurrency`` bounds the fetches in flight
-    (``held_pages(concurrency, page_size)`` pages held at most). Close the generator to
-    stop early at once.
+    (``held_pages(concurrency, page_size)`` pages held at most); ``check`` judges each item
+    (``bulkops.api.shapes``: an entity of a known kind). Close the generator to stop early
+    at once.
     """
     envelope = await fetch(1)
-    items = _items(envelope, path, 1)
+    items = _items(envelope, path, 1, check)
     guard = ListingGuard(path, len(items), _total(_meta(envelope)))
     nxt = _following(guard, envelope, 1, items)
     if nxt is None:
@@ -234,7 +249,7 @@ async def iterate_pages(
             page = nxt
             items = []  # the page handed out is let go before the next is taken
             envelope = await window.take(page)
-            items = _items(envelope, path, page)
+            items = _items(envelope, path, page, check)
             nxt = _following(guard, envelope, page, items)
             if nxt is not None and nxt > window.highest:
                 window.plan(range(nxt, nxt + 1))  # one page ahead while this one is consumed

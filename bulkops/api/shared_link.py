@@ -26,6 +26,7 @@ import anyio
 from bulkops.api.errors import BudgetLostError, BudgetUnavailableError, redact
 from bulkops.api.limits import MutationLimit
 from bulkops.api.shared_log import BudgetKeys, PauseOutcome, RedisWindowLog, Snapshot
+from bulkops.errors import shown
 from bulkops.redaction import SECRETS
 
 __all__ = ["BUDGET_URL_ENV", "BudgetListener", "RedisLink", "safe_url"]
@@ -140,7 +141,7 @@ class RedisLink:
         except (*self._errors, ValueError) as exc:
             await self.disconnect()
             raise BudgetUnavailableError(
-                f"cannot use the shared mutation budget at {self.url}: {self._reason(exc)}; "
+                f"cannot use the shared mutation budget at {shown(self.url)}: {self._reason(exc)}; "
                 f"check that Redis runs there, or fix --budget-url / {BUDGET_URL_ENV}"
             ) from None
         return snapshot
@@ -154,7 +155,7 @@ class RedisLink:
         except self._errors as exc:
             if self.lost is None:
                 self.lost = BudgetLostError(
-                    f"lost the shared mutation budget at {self.url} ({self._reason(exc)}): "
+                    f"lost the shared mutation budget at {shown(self.url)} ({self._reason(exc)}): "
                     "stopped sending; resume the run once Redis is back"
                 )
                 self._listener._on_lost()

@@ -3,7 +3,8 @@
 Each command lives in a module of this package that exposes ``register(subparsers)``; the
 parser it adds sets ``handler`` (``args -> exit code``). Exit codes are a contract:
 0 all done, 1 some operations failed, 2 usage/configuration error, 3 interrupted (resumable),
-4 fatal API/auth error. Every byte written to stdout and stderr passes through
+4 fatal API/auth error, 5 internal error (a bug: one line on stderr, the traceback in a file;
+see ``bulkops.cli.guard``). Every byte written to stdout and stderr passes through
 ``bulkops.redaction`` (no key the process holds is ever printed).
 """
 
@@ -78,25 +79,41 @@ def builtin_jobs_help() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``bulkops ARGV``; whatever it prints passes through ``bulkops.redaction``."""
-    with redacted_output(argv):
-        return _main(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    with redacted_output(raw):
+        try:
+            return _dispatch(raw)
+        except Exception as exc:  # noqa: BLE001 - the last resort (KeyboardInterrupt passes)
+            if _is_broken_pipe(exc):
+                return _reader_left()
+            return _last_resort(exc, raw)
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _dispatch(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
-    try:
-        code = int(handler(args))
-        sys.stdout.flush()
-    except BaseException as exc:
-        if not _is_broken_pipe(exc):
-            raise
-        return _reader_left()
+    code = int(handler(args))
+    sys.stdout.flush()
     return code
+
+
+def _last_resort(exc: Exception, argv: list[str]) -> int:
+    """An exception no command handled: one line on stderr and a defined exit code."""
+    from bulkops.cli import guard
+    from bulkops.cli.runlog import wants_json
+    from bulkops.errors import BulkopsError
+    from bulkops.redaction import redact
+
+    inner = guard.leaf(exc)
+    if isinstance(inner, BulkopsError):
+        code, message = guard.escaped_error(inner), redact(str(inner))
+    else:
+        code, message = guard.internal_error(exc, argv)
+    return fail(code, guard.one_line(message, 2000), log_json=wants_json(argv))
 
 
 def _is_broken_pipe(exc: BaseException) -> bool:

@@ -12,13 +12,19 @@ from pathlib import Path
 __all__ = ["register"]
 
 
-def _positive_float(text: str) -> float:
+MIN_TIME_SCALE, MAX_TIME_SCALE = 0.001, 10.0
+"""A demo must end: at most 10 times the real API's pace (1), at least a thousandth of it."""
+
+
+def _time_scale(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    if not MIN_TIME_SCALE <= value <= MAX_TIME_SCALE:  # nan and inf fail this too
+        raise argparse.ArgumentTypeError(
+            f"expected a number from {MIN_TIME_SCALE:g} to {MAX_TIME_SCALE:g}, got {text!r}"
+        )
     return value
 
 
@@ -46,11 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--time-scale",
-        type=_positive_float,
+        type=_time_scale,
         default=None,
         metavar="X",
-        help="multiply the rate-limit windows (default: bulkops.demo.DEFAULT_TIME_SCALE, 0.5 "
-        "today: 100/10s becomes 100/5s; 1 is the real API's pace)",
+        help="multiply the rate-limit windows, 0.001 to 10 (default: bulkops.demo."
+        "DEFAULT_TIME_SCALE, 0.5 today: 100/10s becomes 100/5s; 1 is the real API's pace)",
     )
     parser.add_argument(
         "--state-dir",

@@ -43,6 +43,12 @@ examples:
 """
 
 
+def _host(text: str) -> str:
+    if not text or len(text) > 253 or not text.isprintable() or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"expected a host name or address, got {text[:80]!r}")
+    return text
+
+
 def _rate(text: str) -> float:
     try:
         value = float(text)
@@ -86,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=ADMIN_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--host", type=_host, default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8800, help="port (0 picks a free one)")
     parser.add_argument(
         "--project",

@@ -17,6 +17,7 @@ import anyio
 
 from bulkops.api.errors import ApiError, AuthError, ConfigError
 from bulkops.cli import fail, options
+from bulkops.errors import shown
 from bulkops.run import ExitCode, ProjectsFile, key_hint, resolve_connections
 
 __all__ = ["register"]
@@ -73,8 +74,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             named=named,
             projects_file=ProjectsFile.find(args.projects_file),
         )["source"]
-        if not out.parent.is_dir():
-            raise ConfigError(f"cannot write {out}: {out.parent} is not a directory")
+        _check_out(out)
     except (ConfigError, ValueError) as exc:
         return fail(ExitCode.USAGE, str(exc))
 
@@ -90,6 +90,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ApiError as exc:
         return fail(ExitCode.FATAL, f"the API failed during the export, nothing written: {exc}")
     except OSError as exc:
-        return fail(ExitCode.USAGE, f"cannot write {out}: {exc.strerror or exc}")
-    print(f"exported {written} to {out}", file=sys.stderr)
+        return fail(ExitCode.USAGE, f"cannot write {shown(out)}: {exc.strerror or exc}")
+    print(f"exported {written} to {shown(out)}", file=sys.stderr)
     return ExitCode.OK
+
+
+def _check_out(out: Path) -> None:
+    """ConfigError unless ``out`` names a file that could be written in an existing dir."""
+    try:
+        if not out.name or out.is_dir():
+            raise ConfigError(f"cannot write {shown(out)}: give the path of a file (--out FILE)")
+        if not out.parent.is_dir():
+            raise ConfigError(f"cannot write {shown(out)}: {shown(out.parent)} is not a directory")
+    except OSError as exc:  # a name too long, a loop of links
+        raise ConfigError(f"cannot write {shown(out)}: {exc.strerror or exc}") from None

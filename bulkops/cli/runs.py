@@ -6,7 +6,7 @@
 
 Plans and reports go to stdout; progress and messages to stderr. Exit codes: 0 all done,
 1 some operations failed, 2 usage/configuration (nothing sent), 3 interrupted (resume it),
-4 fatal API/auth error.
+4 fatal API/auth error, 5 internal error (a bug; see ``bulkops.cli.guard``).
 """
 
 from __future__ import annotations
@@ -106,9 +106,13 @@ def _job_parser(job_cls: type[Job], spec: str, log_json: bool) -> argparse.Argum
 
 def cmd_run(args: argparse.Namespace) -> int:
     """`bulkops run JOB ...`: create a run, list, plan, confirm, mutate."""
-    if not args.job or args.job in ("-h", "--help"):
+    if args.job in ("-h", "--help"):
         args.run_parser.print_help()
-        return ExitCode.USAGE if not args.job else ExitCode.OK
+        return ExitCode.OK
+    if not (args.job or "").strip():
+        if args.job is None:
+            args.run_parser.print_help()
+        return fail(ExitCode.USAGE, "no JOB given: a built-in job name or a path to a .py file")
     log_json = wants_json(args.job_args)
     debugging()
     try:

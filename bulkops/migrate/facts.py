@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bulkops.api.resources import get_kind
+from bulkops.errors import shown
 
 __all__ = [
     "CATALOG_KINDS",
@@ -83,5 +84,6 @@ def parse_kinds(text: str | None, allowed: tuple[str, ...] = MIGRATED_KINDS) -> 
     wanted = {part.strip() for part in str(text).split(",") if part.strip()}
     unknown = sorted(wanted - set(allowed))
     if unknown:
-        raise ValueError(f"unknown kind(s) {', '.join(unknown)}: choose from {', '.join(allowed)}")
+        named = ", ".join(shown(kind) for kind in unknown)
+        raise ValueError(f"unknown kind(s) {named}: choose from {', '.join(allowed)}")
     return tuple(kind for kind in allowed if kind in wanted)

@@ -26,6 +26,7 @@ import orjson
 from bulkops.api.budget import MutationBudget
 from bulkops.api.errors import ApiError, ConfigError, NotFoundError, ValidationError
 from bulkops.api.resources import CATALOG
+from bulkops.errors import shown
 from bulkops.migrate.facts import OVERRIDE_KINDS, empty_overrides
 from bulkops.migrate.idlists import has_id_list
 from bulkops.run.userfile import read_user_text
@@ -99,9 +100,11 @@ class SnapshotConnection:
         try:
             data = orjson.loads(read_user_text(file, "snapshot", expected))
         except orjson.JSONDecodeError as exc:
-            raise ConfigError(f"snapshot {file} is not JSON: {exc}: expected {expected}") from None
+            raise ConfigError(
+                f"snapshot {shown(file)} is not JSON: {exc}: expected {expected}"
+            ) from None
         if not isinstance(data, Mapping):
-            raise ConfigError(f"snapshot {file} is not a JSON object")
+            raise ConfigError(f"snapshot {shown(file)} is not a JSON object")
         return cls(data, project=project, base_url=f"snapshot:{file.resolve()}")
 
     async def __aenter__(self) -> Self:

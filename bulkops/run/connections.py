@@ -25,6 +25,7 @@ from bulkops.api.config import (
     ENV_API_KEY,
     ENV_API_URL,
     ENV_MUTATION_LIMITS,
+    check_api_key,
     resolve_base_url,
     resolve_mutation_limits,
 )
@@ -153,6 +154,7 @@ def _resolve_one(
         tried = " or ".join(said for _, said in key_sources)
         what = f"project {name}" if name else f"the {project} project"
         raise ConfigError(f"no Console API key for {what}: pass {key_flag(project)} or set {tried}")
+    check_api_key(key, source or key_flag(project))
     if not url and entry is not None and entry.base_url:
         url = entry.base_url
     for var in url_vars:

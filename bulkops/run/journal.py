@@ -88,7 +88,7 @@ class Journal(JournalTallies):
         fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
         os.close(fd)
         try:
-            conn = sqlite3.connect(tmp, isolation_level=None)
+            conn = sqlite3.connect(tmp.absolute(), isolation_level=None)
             conn.executescript(SCHEMA)
             rows = {"format": FORMAT, "version": VERSION, "created_at": time.time(), **meta}
             conn.executemany(
@@ -137,9 +137,13 @@ class Journal(JournalTallies):
     @staticmethod
     def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        else:
-            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            # as_uri() escapes '?', '#' and '%' in the path: a URI of the path, not of a query
+            uri = f"{Path(path).absolute().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:  # absolute: a relative path beginning "file:" would be taken for a URI
+            conn = sqlite3.connect(
+                Path(path).absolute(), check_same_thread=False, isolation_level=None
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")

@@ -5,15 +5,19 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from bulkops.errors import shown
 from bulkops.redaction import redact
 from bulkops.run.job import Job, JobConfigError
 from bulkops.run.userfile import read_user_bytes, read_user_text
 
 __all__ = ["builtin_job_names", "is_job_path", "load_job_class"]
+
+_JOB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def is_job_path(spec: str) -> bool:
@@ -62,13 +66,16 @@ def load_job_class(spec: str) -> type[Job]:
 def _load_builtin(name: str) -> ModuleType:
     module_name = f"bulkops.jobs.{name.replace('-', '_')}"
     try:
+        if not _JOB_NAME.fullmatch(name):  # "..", "a.b", "@": not a module of bulkops.jobs
+            raise ModuleNotFoundError(name=module_name)
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name not in (module_name, "bulkops.jobs"):
             raise
         known = ", ".join(builtin_job_names()) or "none installed"
         raise JobConfigError(
-            f"unknown job {name!r}: built-in jobs are {known}; or give a path to a .py file"
+            f"unknown job {shown(repr(name))}: built-in jobs are {known}; or give a path to a "
+            ".py file"
         ) from None
 
 
@@ -80,15 +87,20 @@ def _check_source(path: Path) -> None:
         text = importlib.util.decode_source(data)  # UTF-8, or the file's coding: cookie
     except (SyntaxError, UnicodeDecodeError, LookupError):
         read_user_text(path, "job file", expected, error=JobConfigError)  # says what is wrong
-        raise JobConfigError(f"job file {path} is not text in its declared encoding") from None
+        raise JobConfigError(
+            f"job file {shown(path)} is not text in its declared encoding"
+        ) from None
     if "\x00" in text:
         raise JobConfigError(
-            f"job file {path} is not text (it holds NUL bytes): expected {expected}"
+            f"job file {shown(path)} is not text (it holds NUL bytes): expected {expected}"
         )
 
 
 def _load_file(path: Path) -> ModuleType:
-    path = path.expanduser().resolve()
+    try:
+        path = path.expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # a name too long, a loop of links, no home dir
+        raise JobConfigError(f"job file {shown(path)} cannot be read: {exc}") from None
     _check_source(path)
     module_name = f"bulkops_userjob_{abs(hash(str(path)))}"
     spec = importlib.util.spec_from_file_location(module_name, path)

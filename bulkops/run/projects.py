@@ -29,7 +29,7 @@ from typing import Any
 
 from bulkops.api.config import resolve_mutation_limits
 from bulkops.api.limits import MutationLimit
-from bulkops.errors import ConfigError
+from bulkops.errors import ConfigError, shown
 from bulkops.run.userfile import read_user_text
 
 __all__ = [
@@ -95,23 +95,27 @@ class ProjectsFile:
     @classmethod
     def load(cls, path: Path) -> ProjectsFile:
         """Read and check a projects file; ConfigError names the file and the problem."""
-        if not path.expanduser().exists():
+        try:
+            missing = not path.expanduser().exists()
+        except (OSError, RuntimeError):  # a name too long, no home dir: read_user_text says so
+            missing = False
+        if missing:
             raise ConfigError(
-                f"projects file {path} does not exist (--projects-file / {ENV_PROJECTS_FILE})"
+                f"projects file {shown(path)} does not exist (--projects-file / {ENV_PROJECTS_FILE})"
             )
         text = read_user_text(path, "projects file", "TOML text ([projects.NAME] tables)")
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"projects file {path} is not valid TOML: {exc}") from None
+            raise ConfigError(f"projects file {shown(path)} is not valid TOML: {exc}") from None
         tables = data.get("projects", {})
         if not isinstance(tables, dict):
-            raise ConfigError(f"{path}: 'projects' must be tables: [projects.NAME]")
+            raise ConfigError(f"{shown(path)}: 'projects' must be tables: [projects.NAME]")
         return cls(path, {name: _entry(path, name, table) for name, table in tables.items()})
 
 
 def _entry(path: Path, name: str, table: Any) -> ProjectEntry:
-    where = f"{path}: [projects.{name}]"
+    where = f"{shown(path)}: [projects.{name}]"
     check_project_name(name)
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table of key_env, base_url, mutation_limits")

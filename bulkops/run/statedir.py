@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkops.api.errors import ConfigError
+from bulkops.errors import shown
 from bulkops.run.journal import Journal, JournalError, journal_path
 from bulkops.run.lock import JournalLock
 from bulkops.run.states import UNFINISHED_PHASES
@@ -77,14 +79,14 @@ class StateDir:
 
     def _unusable(self, reason: str) -> ConfigError:
         return ConfigError(
-            f"cannot use state dir {self.path}: {reason} (--state-dir / {ENV_STATE_DIR})"
+            f"cannot use state dir {shown(self.path)}: {reason} (--state-dir / {ENV_STATE_DIR})"
         )
 
     def _ensure(self) -> None:
         """Create the dir (0700) if missing; ConfigError when it cannot be a writable dir."""
-        if self.path.exists() and not self.path.is_dir():
-            raise self._unusable("not a directory")
         try:
+            if self.path.exists() and not self.path.is_dir():
+                raise self._unusable("not a directory")
             if not self.path.exists():
                 self.path.mkdir(parents=True, mode=0o700)
                 os.chmod(self.path, 0o700)
@@ -110,6 +112,9 @@ class StateDir:
         except OSError as exc:
             lock.release()
             raise self._unusable(exc.strerror or str(exc)) from None
+        except sqlite3.Error as exc:  # SQLite cannot make its file there (a FUSE mount, ...)
+            lock.release()
+            raise self._unusable(f"SQLite: {exc}") from None
         except BaseException:
             lock.release()
             raise
@@ -124,7 +129,9 @@ class StateDir:
         """Open an existing run for writing, holding its lock (refused while another holds it)."""
         path = self.journal_path(run_id)
         if not path.exists():
-            raise JournalError(f"no run {run_id} in {self.path}: check the id and --state-dir")
+            raise JournalError(
+                f"no run {run_id} in {shown(self.path)}: check the id and --state-dir"
+            )
         lock = JournalLock(path)
         try:
             lock.acquire(run_id)
@@ -140,13 +147,18 @@ class StateDir:
         """Open a run for reading (status, report); no lock needed."""
         path = self.journal_path(run_id)
         if not path.exists():
-            raise JournalError(f"no run {run_id} in {self.path}: check the id and --state-dir")
+            raise JournalError(
+                f"no run {run_id} in {shown(self.path)}: check the id and --state-dir"
+            )
         return Journal.open(path, readonly=True)
 
     def runs(self) -> Iterator[RunInfo]:
         """Every readable run, oldest first (foreign files are passed over)."""
-        if not self.path.is_dir():
-            return
+        try:
+            if not self.path.is_dir():
+                return
+        except OSError as exc:  # a name too long, a loop of links
+            raise self._unusable(exc.strerror or str(exc)) from None
         infos = []
         for path in self.path.glob("*.journal"):
             try:
@@ -172,5 +184,7 @@ class StateDir:
         runs = [r for r in self.runs() if not unfinished or r.phase in UNFINISHED_PHASES]
         if not runs:
             what = "unfinished run" if unfinished else "run"
-            raise ConfigError(f"no {what} in {self.path}: give a RUN_ID or check --state-dir")
+            raise ConfigError(
+                f"no {what} in {shown(self.path)}: give a RUN_ID or check --state-dir"
+            )
         return runs[-1].run_id

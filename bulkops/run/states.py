@@ -74,3 +74,5 @@ class ExitCode(IntEnum):
     """Interrupted: ``bulkops resume RUN`` goes on."""
     FATAL = 4
     """Fatal API or auth error."""
+    INTERNAL = 5
+    """A bug in bulkops: one line on stderr, the traceback in a file it names (report it)."""

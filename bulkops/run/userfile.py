@@ -12,7 +12,7 @@ import codecs
 import errno
 from pathlib import Path
 
-from bulkops.errors import ConfigError
+from bulkops.errors import ConfigError, shown
 
 __all__ = ["read_user_bytes", "read_user_text"]
 
@@ -21,16 +21,19 @@ def read_user_bytes(
     path: str | Path, what: str, expected: str, *, error: type[ConfigError] = ConfigError
 ) -> bytes:
     """The bytes of ``path`` (``what`` names it in messages, e.g. ``"--merge file"``)."""
-    file = Path(path).expanduser()
+    try:
+        file = Path(path).expanduser()
+    except RuntimeError as exc:  # ~ with no home directory
+        raise error(f"{what} {shown(path)} cannot be read: {exc}") from None
     try:
         return file.read_bytes()
     except FileNotFoundError:
-        raise error(f"{what} {file} does not exist") from None
+        raise error(f"{what} {shown(file)} does not exist") from None
     except IsADirectoryError:
-        raise error(f"{what} {file} is a directory: expected {expected}") from None
+        raise error(f"{what} {shown(file)} is a directory: expected {expected}") from None
     except OSError as exc:
         reason = "permission denied" if exc.errno == errno.EACCES else exc.strerror or str(exc)
-        raise error(f"{what} {file} cannot be read: {reason}") from None
+        raise error(f"{what} {shown(file)} cannot be read: {reason}") from None
 
 
 def read_user_text(
@@ -38,7 +41,7 @@ def read_user_text(
 ) -> str:
     """The UTF-8 text of ``path``; ConfigError (or ``error``) when it is not text."""
     data = read_user_bytes(path, what, expected, error=error)
-    file = Path(path).expanduser()
+    file = shown(Path(path).expanduser())
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise error(f"{what} {file} is UTF-16 text: save it as UTF-8; expected {expected}")
     try:
