@@ -37,7 +37,7 @@ from bulkops.api.resources import get_kind
 from bulkops.migrate.desired import created_id
 from bulkops.migrate.facts import CATALOG_KINDS
 from bulkops.migrate.graph import Ref
-from bulkops.migrate.operations import TARGET, operation_key
+from bulkops.migrate.operations import TARGET, delete_undo, operation_key
 from bulkops.migrate.plan import MigrationPlan
 from bulkops.run.job import Check, Operation
 
@@ -104,14 +104,7 @@ def _create(table: str, name: str, source: Entity | None, *, where: str, note: s
         description=f"create {_one(table)} {name!r} in {where}{note}",
         check=Check(path, contains={"name": name}),
         creates=True,
-        undo=Operation(
-            key=f"{key}:undo",
-            method="DELETE",
-            path=path,
-            project=TARGET,
-            description=f"delete {_one(table)} {name!r} from {where}",
-            check=Check(path, absent=True),
-        ),
+        undo=delete_undo(key, path, f"delete {_one(table)} {name!r} from {where}"),
     )
 
 

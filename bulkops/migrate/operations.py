@@ -21,6 +21,7 @@ from bulkops.run.job import Check, Operation
 __all__ = [
     "TARGET",
     "create_operation",
+    "delete_undo",
     "fields_operation",
     "operation_key",
     "overrides_operation",
@@ -80,14 +81,19 @@ def create_operation(
         creates=True,
         depends_on=tuple(dict.fromkeys(depends_on)),
         items=tuple(items),
-        undo=Operation(
-            key=f"{key}:undo",
-            method="DELETE",
-            path=path,
-            project=TARGET,
-            description=f"delete {kind} {target_id} from {where}",
-            check=Check(path, absent=True),
-        ),
+        undo=delete_undo(key, path, f"delete {kind} {target_id} from {where}"),
+    )
+
+
+def delete_undo(key: str, path: str, description: str) -> Operation:
+    """The undo of the create ``key`` of what lives at ``path``: DELETE it (done once absent)."""
+    return Operation(
+        key=f"{key}:undo",
+        method="DELETE",
+        path=path,
+        project=TARGET,
+        description=description,
+        check=Check(path, absent=True),
     )
 
 
