@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from bulkops.errors import NotFoundError
 from bulkops.run.context import ClientReadContext
 from bulkops.run.job import MISSING, SOURCE, Item, Job, Operation, ReadContext, Skip, plans_per_item
-from bulkops.run.jobcode import PlanCheck, guard_job_code
+from bulkops.run.jobcode import PlanCheck, guard_job_code, job_sources
 from bulkops.run.ordered import gather, plan_each
 
 __all__ = ["FakeReadContext", "emulator_read_context", "plan_job"]
@@ -101,9 +101,7 @@ async def plan_job(job: Job, ctx: ReadContext) -> list[Operation | Skip]:
     with guard_job_code(job, "preparing"):
         await job.prepare(ctx)
     items: list[Item] = []
-    with guard_job_code(job, "listing its sources"):
-        sources = list(job.sources())
-    for source in sources:
+    for source in job_sources(job):
         async for data in ctx.list(source.kind, project=source.project, **dict(source.filters)):
             ident = data.get("id", data.get("name"))
             items.append(Item(source.kind, str(ident), data, source.project))

@@ -19,10 +19,10 @@ import orjson
 
 from bulkops.errors import BulkopsError, JobCodeError, JobConfigError
 from bulkops.redaction import redact
-from bulkops.run.job import Job, Operation, Skip, built_at
+from bulkops.run.job import Job, Operation, Skip, Source, built_at
 from bulkops.run.plandata import operation_problem, skip_problem
 
-__all__ = ["JobCodeError", "PlanCheck", "guard_job_code"]
+__all__ = ["JobCodeError", "PlanCheck", "guard_job_code", "job_sources"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -45,6 +45,34 @@ def guard_job_code(job: Job, doing: str) -> Iterator[None]:
         raise JobCodeError(
             f"job {job_label(job)} failed while {doing}: {detail}{where}; nothing was sent"
         ) from exc
+
+
+def job_sources(job: Job) -> list[Source]:
+    """``job.sources()``, checked: each a ``Source``, and some when the job plans per item.
+
+    A job that overrides ``plan_item`` (and not ``plan``) but lists nothing would plan nothing
+    and say nothing of it: a ``sources`` misspelt ``source``, or one returning ``None``.
+    """
+    with guard_job_code(job, "listing its sources"):
+        sources = list(job.sources() or ())
+    label = job_label(job)
+    for source in sources:
+        if not isinstance(source, Source):
+            raise JobCodeError(
+                f"job {label}: sources() gave {type(source).__name__} {source!r:.80}: "
+                "expected bulkops.run.Source objects, e.g. [Source('gates')]; nothing was sent"
+            )
+    cls = type(job)
+    if not sources and cls.plan_item is not Job.plan_item and cls.plan is Job.plan:
+        hint = (
+            " (the job defines source(): the method is sources())" if hasattr(cls, "source") else ""
+        )
+        raise JobCodeError(
+            f"job {label} plans item by item (plan_item) but sources() lists nothing, so it "
+            f"would plan nothing{hint}: return the lists to read, e.g. [Source('gates')]; "
+            "nothing was sent"
+        )
+    return sources
 
 
 def _where(job: Job, exc: BaseException) -> str:

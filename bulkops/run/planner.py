@@ -21,7 +21,7 @@ import anyio
 from bulkops.errors import ApiError, BulkopsError
 from bulkops.run.context import ClientReadContext, Connection
 from bulkops.run.job import SOURCE, Item, Job, Operation, Skip, Source, plans_per_item
-from bulkops.run.jobcode import PlanCheck, guard_job_code
+from bulkops.run.jobcode import PlanCheck, guard_job_code, job_sources
 from bulkops.run.journal import Journal
 from bulkops.run.ordered import plan_each
 
@@ -143,9 +143,7 @@ class Planner:
         )
         with guard_job_code(job, "preparing"):
             await job.prepare(ctx)
-        with guard_job_code(job, "listing its sources"):
-            sources = list(job.sources())
-        for source in sources:
+        for source in job_sources(job):
             await self._freeze(ctx, source, scope)
         await self._plan(job, ctx, scope)
 

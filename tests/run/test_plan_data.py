@@ -193,3 +193,51 @@ async def test_a_whole_plan_names_the_line_that_built_the_operation() -> None:
 async def test_a_skip_whose_reason_is_not_text_is_refused() -> None:
     with pytest.raises(JobCodeError, match="a Skip .*: reason is a dict: use a str"):
         await plan_job(BadSkip({}), _ctx())
+
+
+class MisspeltSources(Job):
+    name = "misspelt"
+
+    def source(self) -> list[Source]:  # the method is sources(): this job would list nothing
+        return [Source("gates")]
+
+    async def plan_item(self, item: Item, ctx: ReadContext) -> Operation:
+        return Operation(f"p:{item.id}", "PATCH", f"/gates/{item.id}", body={})
+
+
+class StringSources(Job):
+    name = "string-sources"
+
+    def sources(self) -> list[Source]:
+        return ["gates"]  # type: ignore[list-item]
+
+
+class NoSourcesWholePlan(Job):
+    """A whole-plan job may list nothing (it reads what it needs itself)."""
+
+    name = "no-sources"
+
+    async def plan(
+        self, items: AsyncIterable[Item], ctx: ReadContext
+    ) -> AsyncIterator[Operation | Skip]:
+        yield Operation("one", "PATCH", "/gates/g1", body={"description": "x"})
+
+
+async def test_a_per_item_job_listing_nothing_is_refused_with_the_likely_slip() -> None:
+    with pytest.raises(JobCodeError) as caught:
+        await plan_job(MisspeltSources({}), _ctx())
+    assert str(caught.value) == (
+        "job misspelt plans item by item (plan_item) but sources() lists nothing, so it would "
+        "plan nothing (the job defines source(): the method is sources()): return the lists "
+        "to read, e.g. [Source('gates')]; nothing was sent"
+    )
+
+
+async def test_sources_that_are_not_source_objects_are_refused() -> None:
+    with pytest.raises(JobCodeError, match=r"sources\(\) gave str 'gates': expected"):
+        await plan_job(StringSources({}), _ctx())
+
+
+async def test_a_whole_plan_job_may_list_nothing() -> None:
+    steps = await plan_job(NoSourcesWholePlan({}), _ctx())
+    assert [s.key for s in steps if isinstance(s, Operation)] == ["one"]
