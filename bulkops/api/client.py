@@ -26,7 +26,7 @@ import dataclasses
 import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -251,7 +251,7 @@ class ConsoleClient:
         )
         return await self._send(info, self._urls.url(path), payload, encode_query(params), safe)
 
-    def paginate(self, kind_or_path: str, **filters: Any) -> AsyncIterator[dict[str, Any]]:
+    def paginate(self, kind_or_path: str, **filters: Any) -> AsyncGenerator[dict[str, Any], None]:
         """Every item of a list endpoint, streamed in order (``"gates"`` or ``"/gates"``).
 
         ``filters`` become query parameters (lists are repeated: ``tags=["a", "b"]``). Pages

@@ -37,7 +37,7 @@ null) and ``pagination.totalItems``. Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -219,7 +219,7 @@ async def iterate_pages(
     path: str = "",
     concurrency: int = DEFAULT_PAGE_CONCURRENCY,
     check: CheckItem | None = None,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Yield every item of every page, in order; see the module docstring for the rules.
 
     ``fetch(n)`` returns page ``n``'s envelope (it sends the same ``limit`` every time);

@@ -3,18 +3,19 @@
 Enough for jobs that read them (tags to filter, metrics to copy experiments): tags and target
 apps can be created and deleted; metrics come from a snapshot (``load``). A create's
 ``description`` is required but may be empty, as the spec has it (no minimum length); the ID
-is the one the name gives. Entities may name tags and target apps the project does not define:
+is the server's own, opaque (as the spec's examples, ``"string"``, ``"Example ID"``, suggest),
+so a client must take it from the create's response or find the entry by name. Entities may name tags and target apps the project does not define:
 neither the spec nor the service is known to refuse it, so the emulator does not either.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from .kinds import id_from_name
 from .replies import ApiProblem, json_reply, page_params, paged_reply
 from .routes_entities import API_PREFIX, project_of, read_json
 from .state import STATE_KEY
@@ -73,9 +74,10 @@ def _create(table: str, label: str) -> Handler:
             errors.append("name should not be empty")
         if errors:
             raise ApiProblem(400, "; ".join(errors))
-        item_id = id_from_name(str(body["name"]))
-        if item_id in project.catalog[table]:
+        entries = project.catalog[table]
+        if any(entry.get("name") == body["name"] for entry in entries.values()):
             raise ApiProblem(400, f"{label} {body['name']!r} already exists in this project.")
+        item_id = secrets.token_urlsafe(15)
         item: dict[str, Any] = {"id": item_id, "name": body["name"]}
         if table == "tags":
             item.update(description=body["description"], isCore=bool(body.get("isCore", False)))

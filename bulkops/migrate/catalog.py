@@ -18,9 +18,11 @@ has none), else an empty one; entities are assigned by their own ``targetApps``,
 create's ``gates``/``experiments`` lists, so the create never names an entity that does not
 exist yet. A project whose server does not list tags (or target apps) gets none planned.
 
-A created tag is looked up by the ID its name gives (as for layers and holdouts, see
-``desired.created_id``) and must carry that name: that read reconciles a create whose outcome
-was lost (``kill -9``), so a resumed run never posts a tag twice; the revert deletes it there.
+The server gives a tag or target app an ID of its own (the spec's examples: ``"string"``,
+``"Example ID"``), so a created one is found by *name* in the target's list (``Check.find``):
+that read reconciles a create whose outcome was lost (``kill -9``), so a resumed run never
+posts a tag twice, and records the ID found; the revert deletes the tag at the ID the create's
+response (or that read) gave (``CREATED_ID``), never at one guessed from the name.
 
 ``missing_in_target`` serves ``bulkops verify``: the names mapped entities carry that the
 target does not define.
@@ -39,7 +41,7 @@ from bulkops.migrate.facts import CATALOG_KINDS
 from bulkops.migrate.graph import Ref
 from bulkops.migrate.operations import TARGET, delete_undo, operation_key
 from bulkops.migrate.plan import MigrationPlan
-from bulkops.run.job import Check, Operation
+from bulkops.run.job import CREATED_ID, Check, Operation
 
 __all__ = [
     "CATALOG_FIELDS",
@@ -93,7 +95,6 @@ def _create(table: str, name: str, source: Entity | None, *, where: str, note: s
     for field in _COPIED[table]:
         if source is not None and source.get(field) is not None:
             body[field] = source[field]
-    path = kind.path_of(target_id)
     key = operation_key(table, target_id, "create")
     return Operation(
         key=key,
@@ -102,9 +103,11 @@ def _create(table: str, name: str, source: Entity | None, *, where: str, note: s
         body=body,
         project=TARGET,
         description=f"create {_one(table)} {name!r} in {where}{note}",
-        check=Check(path, contains={"name": name}),
+        check=Check(kind.list_path, find={"name": name}),
         creates=True,
-        undo=delete_undo(key, path, f"delete {_one(table)} {name!r} from {where}"),
+        undo=delete_undo(
+            key, f"{kind.list_path}/{CREATED_ID}", f"delete {_one(table)} {name!r} from {where}"
+        ),
     )
 
 

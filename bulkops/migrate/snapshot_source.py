@@ -16,7 +16,7 @@ project it holds, or the one named by ``project``).
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -133,7 +133,7 @@ class SnapshotConnection:
             )
         return copy.deepcopy(self._get(path.split("?", 1)[0].rstrip("/"), dict(params or {})))
 
-    async def paginate(self, kind_or_path: str, **filters: Any) -> AsyncIterator[dict]:
+    async def paginate(self, kind_or_path: str, **filters: Any) -> AsyncGenerator[dict, None]:
         """Every entry of a list, filtered as the list endpoint filters."""
         for entry in self._matching(self._list_name(kind_or_path), filters):
             yield copy.deepcopy(entry)

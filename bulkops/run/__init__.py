@@ -37,6 +37,7 @@ from bulkops.run.connections import (
 )
 from bulkops.run.hooks import LoggingHooks, RunHooks
 from bulkops.run.job import (
+    CREATED_ID,
     Check,
     Item,
     Job,
@@ -61,6 +62,7 @@ from bulkops.run.statedir import StateDir, resolve_state_dir
 from bulkops.run.states import ExitCode, OpStatus, Phase
 
 __all__ = [
+    "CREATED_ID",
     "DEFAULT_CONCURRENCY",
     "MAX_CONCURRENCY",
     "Check",

@@ -6,7 +6,7 @@ paginate, and the project's mutation budget); a test double must have all of it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from bulkops.api.budget import Budget
@@ -33,7 +33,7 @@ class Connection(Protocol):
         self, method: str, path: str, json: Any = None, *, params: Mapping[str, Any] | None = None
     ) -> Any: ...
 
-    def paginate(self, kind_or_path: str, **filters: Any) -> AsyncIterator[dict]: ...
+    def paginate(self, kind_or_path: str, **filters: Any) -> AsyncGenerator[dict, None]: ...
 
 
 class ClientReadContext:

@@ -9,6 +9,7 @@ re-sent, so a create whose response was lost is not created twice.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 from collections.abc import Mapping
@@ -36,7 +37,13 @@ from bulkops.run.sendgate import SendStopped, track_sends
 from bulkops.run.states import OpStatus
 from bulkops.run.writer import JournalWriter
 
-__all__ = ["FatalRunError", "OperationExecutor", "check_satisfied", "fingerprint"]
+__all__ = [
+    "FatalRunError",
+    "OperationExecutor",
+    "check_satisfied",
+    "check_state",
+    "fingerprint",
+]
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -47,15 +54,37 @@ def fingerprint(method: str, path: str, body: Any) -> str:
 
 async def check_satisfied(conn: Connection, check: Check) -> bool:
     """Read ``check.path`` and tell whether the operation's effect is there."""
+    satisfied, _ = await check_state(conn, check)
+    return satisfied
+
+
+async def check_state(conn: Connection, check: Check) -> tuple[bool, str | None]:
+    """``check_satisfied``, and the ID of the element a ``Check.find`` found (else None)."""
+    if check.find is not None:
+        found = await _find(conn, check)
+        satisfied = found is None if check.absent else found is not None and _holds(found, check)
+        ident = found.get("id") if found is not None else None
+        return satisfied, ident if isinstance(ident, str) and ident else None
     try:
         data = await conn.request("GET", check.path)
     except NotFoundError:
-        return check.absent
-    if check.absent:
-        return False
+        return check.absent, None
+    return not check.absent and _holds(data, check), None
+
+
+def _holds(data: Any, check: Check) -> bool:
     if check.contains is not None and not contains(data, check.contains):
         return False
     return check.excludes is None or excludes(data, check.excludes)
+
+
+async def _find(conn: Connection, check: Check) -> dict[str, Any] | None:
+    """The first element of the list at ``check.path`` that contains ``check.find``."""
+    async with contextlib.aclosing(conn.paginate(check.path)) as elements:
+        async for element in elements:
+            if contains(element, check.find):
+                return element
+    return None
 
 
 @dataclass
@@ -140,13 +169,12 @@ class OperationExecutor:
                 and await check_satisfied(conn, op.check)  # type: ignore[arg-type]
             ):
                 return _Outcome(OpStatus.SKIPPED, {"message": "already in the desired state"})
-            if (
-                reconciling
-                and op.check is not None
-                and not op.edits
-                and await check_satisfied(conn, op.check)
-            ):
-                return _Outcome(OpStatus.DONE, {"message": "already in the desired state"})
+            if reconciling and op.check is not None and not op.edits:
+                done, ident = await check_state(conn, op.check)
+                if done:
+                    return _Outcome(
+                        OpStatus.DONE, _confirmed("already in the desired state", ident)
+                    )
             if rec.guard is not None and not await self._guard_holds(conn, rec.guard):
                 return _Outcome(
                     OpStatus.FAILED_PERM, {"error": "conflict", "message": rec.guard["reason"]}
@@ -210,7 +238,7 @@ class OperationExecutor:
         if op.check is None and not op.edits:
             return _failure(OpStatus.FAILED_PERM, exc, error="outcome_unknown")
         try:
-            applied = op.check is not None and await check_satisfied(conn, op.check)
+            applied, ident = await check_state(conn, op.check) if op.check else (False, None)
         except ServerWaitTooLongError as wait:
             # Sent, maybe applied, and its state cannot be read now: IN_FLIGHT, read on resume
             # (the run's own handler would put it back to PLANNED, to be sent again).
@@ -224,9 +252,8 @@ class OperationExecutor:
                 OpStatus.IN_FLIGHT, exc, retry=True, before=before, error="outcome_unknown"
             )
         if applied:
-            return _Outcome(
-                OpStatus.DONE, {"message": "applied (response lost; confirmed by reading)"}
-            )
+            confirmed = _confirmed("applied (response lost; confirmed by reading)", ident)
+            return _Outcome(OpStatus.DONE, confirmed)
         return _failure(OpStatus.IN_FLIGHT, exc, retry=True, before=before, error="outcome_unknown")
 
     async def _guard_holds(self, conn: Connection, guard: Mapping[str, Any]) -> bool:
@@ -238,6 +265,11 @@ class OperationExecutor:
             # Still unknown after our tries: stays IN_FLIGHT, reconciled on resume.
             fields.pop("before", None)
         self._writer.record(key, **fields)
+
+
+def _confirmed(message: str, ident: str | None) -> dict[str, Any]:
+    """The outcome fields of an operation found done by reading (``ident``: what it created)."""
+    return {"message": message} if ident is None else {"message": message, "response_id": ident}
 
 
 def _verifiable(op: Operation) -> bool:

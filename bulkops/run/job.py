@@ -34,6 +34,7 @@ from bulkops.errors import JobConfigError
 from bulkops.run.selection import Selection, selection_for
 
 __all__ = [
+    "CREATED_ID",
     "MISSING",
     "Check",
     "Item",
@@ -51,6 +52,8 @@ __all__ = [
 ]
 
 SOURCE = "source"
+#: In an undo's path: the ID the server gave what the operation created (see ``Operation``).
+CREATED_ID = "{created_id}"
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,17 @@ class Check:
       matches recursively; lists: every given element is present) and holds none of ``excludes``
       (lists: no given element present; dicts: recursively). ``contains=None`` and
       ``excludes=None`` with ``absent=False`` means "exists" (a create is done).
+    - ``find``: for what the server gives an ID of its own (a tag, a target app): ``path`` is
+      then a list path (``/tags``), read page by page, and the effect is there when one element
+      contains ``find`` (``{"name": "beta"}``); that element's ``id`` is recorded as the
+      operation's created ID (see ``CREATED_ID``). ``absent`` then means "no such element".
     """
 
     path: str
     contains: Any = None
     excludes: Any = None
     absent: bool = False
+    find: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,9 @@ class Operation:
     - ``before``: the before-image of what it changes (job-supplied, from the listed state); the
       runner replaces it with the fresh read when it reads before sending.
     - ``undo``: the explicit inverse (archive → unarchive, create → delete); when None, revert
-      writes the ``before`` fields back with PATCH on ``path``.
+      writes the ``before`` fields back with PATCH on ``path``. An undo's ``path`` may hold
+      ``CREATED_ID`` (``/tags/{created_id}``): revert puts there the ID the server gave the
+      create (its response's ``id``, or the element a ``Check.find`` found).
     - ``restore``: with ``undo``, fields revert PATCHes back onto the entity at ``check.path``
       after the undo, for what the inverse endpoint does not undo (archiving a gate also
       disables it; unarchiving does not enable it again).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from bulkops.api.budget import Budget
@@ -52,7 +52,7 @@ class KillAfterSend:
                 os.kill(os.getpid(), signal.SIGKILL)
         return data
 
-    def paginate(self, kind_or_path: str, **filters: Any) -> AsyncIterator[dict]:
+    def paginate(self, kind_or_path: str, **filters: Any) -> AsyncGenerator[dict, None]:
         return self._inner.paginate(kind_or_path, **filters)
 
 

@@ -172,7 +172,16 @@ def _check(check: Any, where: str) -> str | None:
         or json_problem(check.contains, f"{where}.contains")
         or json_problem(check.excludes, f"{where}.excludes")
         or _flag(check.absent, f"{where}.absent")
+        or _find(check.find, f"{where}.find")
     )
+
+
+def _find(find: Any, where: str) -> str | None:
+    if find is None:
+        return None
+    if not isinstance(find, dict) or not find:
+        return f"{where} is {_article(find)}: use a non-empty dict of the fields to look for"
+    return json_problem(find, where)
 
 
 def _edits(edits: Any, where: str) -> str | None:

@@ -27,9 +27,10 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bulkops.errors import JournalError
-from bulkops.run.job import Check, ListEdit, Operation, Skip
+from bulkops.run.job import CREATED_ID, Check, ListEdit, Operation, Skip
 from bulkops.run.journal import Journal, OpRecord
 from bulkops.run.states import OpStatus
 
@@ -116,7 +117,7 @@ def _created_by(rec: OpRecord, by_key: dict[str, OpRecord]) -> str | None:
 
 def _inside(edit: Operation, create: Operation) -> bool:
     """Whether ``edit`` changes the entity ``create`` made (``/segments/s/id_list`` in ``/segments/s``)."""
-    if create.check is None or edit.project != create.project:
+    if create.check is None or create.check.find is not None or edit.project != create.project:
         return False
     entity = create.check.path.rstrip("/")
     return any(
@@ -137,6 +138,14 @@ def _revert_one(rec: OpRecord, depends: tuple[str, ...]) -> tuple[Operation, Any
     }
     if op.undo is not None:
         undo = dataclasses.replace(op.undo, **common)
+        if CREATED_ID in undo.path:
+            if not isinstance(rec.response_id, str) or not rec.response_id:
+                return Skip(
+                    op.key,
+                    "the ID the server gave what it created was not recorded: "
+                    f"remove it by hand ({_what(op)})",
+                )
+            undo = _with_created_id(undo, quote(rec.response_id, safe=""))
         if undo.before is None and op.check is not None and isinstance(op.check.contains, dict):
             # what the original left (status Archived): the value the undo expects to change
             undo = dataclasses.replace(undo, before=op.check.contains)
@@ -170,6 +179,14 @@ def _revert_one(rec: OpRecord, depends: tuple[str, ...]) -> tuple[Operation, Any
         written = rec.sent_body if isinstance(rec.sent_body, dict) else None
         return reverted, _guard(Check(read_path, contains=written), changed) if written else None
     return Skip(op.key, "no undo and no before-image: cannot be reverted automatically")
+
+
+def _with_created_id(undo: Operation, ident: str) -> Operation:
+    """``undo`` with ``CREATED_ID`` in its path (and its check's) replaced by ``ident``."""
+    check = undo.check
+    if check is not None and check.find is None:
+        check = dataclasses.replace(check, path=check.path.replace(CREATED_ID, ident))
+    return dataclasses.replace(undo, path=undo.path.replace(CREATED_ID, ident), check=check)
 
 
 def _restore_after_undo(op: Operation, undo_key: str) -> Operation | None:

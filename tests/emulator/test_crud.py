@@ -159,19 +159,20 @@ def test_versions_list_every_state_newest_first(api: Api) -> None:
 def test_a_tag_takes_an_empty_description_as_the_spec_allows_and_can_be_deleted(
     api: Api,
 ) -> None:
-    assert api.post("/tags", {"name": "Core Team", "description": ""}).data == {
-        "id": "core_team",
-        "name": "Core Team",
-        "description": "",
-        "isCore": False,
-    }
+    created = api.post("/tags", {"name": "Core Team", "description": ""}).data
+    # the server's own ID, not one the name gives (a client must not guess it)
+    assert created == {"id": created["id"], "name": "Core Team", "description": "", "isCore": False}
+    assert isinstance(created["id"], str) and created["id"] not in ("core_team", "Core Team")
+    assert api.get(f"/tags/{created['id']}").data == created
     assert api.post("/tags", {"name": "no description"}).status == 400
-    assert api.delete("/tags/core_team").status == 200
-    assert api.get("/tags/core_team").status == 404
-    assert api.delete("/tags/core_team").status == 404
+    assert api.post("/tags", {"name": "Core Team", "description": "again"}).status == 400
+    assert api.delete(f"/tags/{created['id']}").status == 200
+    assert api.get(f"/tags/{created['id']}").status == 404
+    assert api.delete(f"/tags/{created['id']}").status == 404
 
 
 def test_a_target_app_can_be_deleted(api: Api) -> None:
-    api.post("/target_app", {"name": "web", "description": ""})
-    assert api.delete("/target_app/web").status == 200
+    created = api.post("/target_app", {"name": "web", "description": ""}).data
+    assert api.post("/target_app", {"name": "web", "description": ""}).status == 400
+    assert api.delete(f"/target_app/{created['id']}").status == 200
     assert api.get("/target_app").data == []

@@ -3,6 +3,7 @@ missing one; revert deletes what the run created (CLI subprocesses, one emulator
 
 from __future__ import annotations
 
+import signal
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from jobcli import planned, run_id, sent
 from migcli import api, env, migrate, seed, two_projects, verify
 
 from bulkops.migrate.sample import half_populated, migration_sample
+from bulkops.run.journal import Journal, OpRecord
+from bulkops.run.states import OpStatus
 from bulkops.testing import EmulatorConfig, RunningEmulator
 
 pytestmark = pytest.mark.timeout(180)
@@ -82,7 +85,9 @@ def test_into_an_empty_target_each_tag_and_target_app_is_created_once_before_its
         named += [("target_app", a) for a in body.get("targetApps") or ()]
         assert all(created_at[pair] < i for pair in named), m
     tags = _catalog(emulator, "tags")
-    assert tags["checkout"] == {**sample["catalog"]["tags"][0]}
+    # the target gives IDs of its own: the name and the rest are the source's
+    assert tags["checkout"] == {**sample["catalog"]["tags"][0], "id": tags["checkout"]["id"]}
+    assert tags["checkout"]["id"] != "checkout"
     assert tags["undocumented"]["description"] == ""
     gates = {g["id"]: g for g in emulator.dump()["projects"]["target"]["entities"]["gates"]}
     source_gates = sample["entities"]["gates"]
@@ -131,8 +136,9 @@ def test_verify_names_a_tag_the_target_lost(emulator, tmp_path: Path) -> None:
     seed(emulator, _sample())
     state = tmp_path / "state"
     run, _ = _migrated(emulator, state)
-    api(emulator, "DELETE", "/tags/payments", None, "target")
-    api(emulator, "DELETE", "/target_app/ios", None, "target")
+    payments, ios = _catalog(emulator, "tags")["payments"], _catalog(emulator, "target_apps")["ios"]
+    api(emulator, "DELETE", f"/tags/{payments['id']}", None, "target")
+    api(emulator, "DELETE", f"/target_app/{ios['id']}", None, "target")
     checked = verify(emulator, state, run)
     assert checked.returncode == 1
     lines = checked.stdout.splitlines()
@@ -151,3 +157,48 @@ def test_from_a_snapshot_the_snapshots_catalog_gives_the_tags(emulator, tmp_path
     assert done.returncode == 0, done.stderr
     assert _catalog(emulator, "tags")["search"]["description"] == "team search"
     assert set(_catalog(emulator, "target_apps")) == APPS
+
+
+def test_a_tag_create_whose_answer_was_lost_is_found_by_name_on_resume_and_reverted_at_its_id(
+    emulator, tmp_path: Path
+) -> None:
+    """The server gives tags IDs of its own: a create killed before its outcome was journaled is
+    found by name in the target's list (not posted again), and the ID found is what revert
+    deletes."""
+    seed(emulator, _sample())
+    state = tmp_path / "state"
+    killed = migrate(
+        emulator, state, "--yes", "--run-id", "lost", "--concurrency", "1",
+        BULKOPS_TEST_KILL_AFTER_SEND="1",
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    first = emulator.mutation_log("target")
+    assert len(first) == 1 and first[0]["path"].endswith(("/tags", "/target_app")), first
+    name = first[0]["body"]["name"]
+    assert _catalog_records(state)[name].status == OpStatus.IN_FLIGHT
+    resumed = bulkops("resume", "lost", "--yes", env=env(emulator, state))
+    assert resumed.returncode == 0, resumed.stderr
+    assert max(_catalog_creates(emulator).values()) == 1
+    created = {**_catalog(emulator, "tags"), **_catalog(emulator, "target_apps")}
+    recorded = {name: rec.response_id for name, rec in _catalog_records(state).items()}
+    assert recorded == {name: entry["id"] for name, entry in created.items()}
+    found = _catalog_records(state)[name]  # DONE by reading, not by a second POST
+    assert found.status == OpStatus.DONE and found.message == "already in the desired state"
+    assert verify(emulator, state, "lost").returncode == 0
+    undone = bulkops("revert", "lost", "--yes", env=env(emulator, state))
+    assert undone.returncode == 0, undone.stderr
+    assert _catalog(emulator, "tags") == {} and _catalog(emulator, "target_apps") == {}
+
+
+def _catalog_records(state: Path) -> dict[str, OpRecord]:
+    """The journal's tag and target-app creates of run ``lost``, by name."""
+    journal = Journal.open(state / "lost.journal", readonly=True)
+    try:
+        return {
+            rec.op.body["name"]: rec
+            for batch in journal.iter_operations()
+            for rec in batch
+            if rec.op.key.startswith(("target:tags:", "target:target_apps:"))
+        }
+    finally:
+        journal.close()

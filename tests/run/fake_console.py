@@ -7,7 +7,7 @@ It knows gates (with rules) and holdouts, counts every mutation, and can be told
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from bulkops.api.budget import MutationBudget
@@ -39,7 +39,7 @@ class FakeConsole:
         self.lose_next: set[tuple[str, str]] = set()
         self.reject_key = False
 
-    async def paginate(self, kind: str, **filters: Any) -> AsyncIterator[dict]:
+    async def paginate(self, kind: str, **filters: Any) -> AsyncGenerator[dict, None]:
         store = {"gates": self.gates, "holdouts": self.holdouts}[kind]
         for entity in list(store.values()):
             if all(str(entity.get(k)) == v for k, v in filters.items()):
