@@ -139,7 +139,11 @@ def _finish(outcome: RunOutcome, log_json: bool) -> int:
     if outcome.error is not None and debugging():
         traceback.print_exception(outcome.error, file=sys.stderr)
     if outcome.message and outcome.exit_code != ExitCode.OK:
-        fail(outcome.exit_code, outcome.message, log_json=log_json)
+        message = outcome.message
+        if outcome.exit_code == ExitCode.FATAL and outcome.kept and run_id:
+            # one line still (the message is the last line of a failure)
+            message += f" (the run is kept: `bulkops resume {run_id}` once that is fixed)"
+        fail(outcome.exit_code, message, log_json=log_json)
     result = outcome.result
     if result is not None:
         counts = {k: v for k, v in result.counts.items() if v}
