@@ -138,12 +138,12 @@ def _finish(outcome: RunOutcome, log_json: bool) -> int:
     run_id = outcome.run_id
     if outcome.error is not None and debugging():
         traceback.print_exception(outcome.error, file=sys.stderr)
-    if outcome.message and outcome.exit_code != ExitCode.OK:
-        message = outcome.message
-        if outcome.exit_code == ExitCode.FATAL and outcome.kept and run_id:
-            # one line still (the message is the last line of a failure)
-            message += f" (the run is kept: `bulkops resume {run_id}` once that is fixed)"
-        fail(outcome.exit_code, message, log_json=log_json)
+    message = outcome.message if outcome.exit_code != ExitCode.OK else None
+    if message and outcome.exit_code == ExitCode.FATAL and outcome.kept and run_id:
+        message += f" (the run is kept: `bulkops resume {run_id}` once that is fixed)"
+    if message and outcome.exit_code in (ExitCode.FAILED, ExitCode.INTERRUPTED):
+        fail(outcome.exit_code, message, log_json=log_json)  # counts and hints follow
+        message = None
     result = outcome.result
     if result is not None:
         counts = {k: v for k, v in result.counts.items() if v}
@@ -164,6 +164,8 @@ def _finish(outcome: RunOutcome, log_json: bool) -> int:
     ):
         hint = f"retry what failed temporarily: bulkops resume {run_id}"
         emit(log_json, "hint", {"message": hint, "run_id": run_id}, hint)
+    if message:  # a usage or fatal error: its one line comes last
+        fail(outcome.exit_code, message, log_json=log_json)
     return int(outcome.exit_code)
 
 

@@ -225,10 +225,9 @@ class OperationExecutor:
         except ApiError as exc:
             status = _classify(exc)
             return _failure(status, exc, retry=status == OpStatus.FAILED_TEMP, before=before)
-        response_id = data.get("id") if isinstance(data, dict) else None
         return _Outcome(
             OpStatus.DONE,
-            {"http_status": 200, "response_id": response_id, "error": None, "message": None},
+            {"http_status": 200, "response_id": _given_id(data), "error": None, "message": None},
         )
 
     async def _after_unknown(
@@ -265,6 +264,15 @@ class OperationExecutor:
             # Still unknown after our tries: stays IN_FLIGHT, reconciled on resume.
             fields.pop("before", None)
         self._writer.record(key, **fields)
+
+
+def _given_id(data: Any) -> str | None:
+    """The ``id`` a mutation's answer gives (text, or a whole number; else None: a server's
+    answer of another shape is not the journal's to store)."""
+    ident = data.get("id") if isinstance(data, dict) else None
+    if isinstance(ident, int) and not isinstance(ident, bool):
+        ident = str(ident)
+    return ident if isinstance(ident, str) and ident else None
 
 
 def _confirmed(message: str, ident: str | None) -> dict[str, Any]:

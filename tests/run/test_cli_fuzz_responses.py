@@ -4,7 +4,9 @@ The emulator (a sample project) sits behind ``ManglingProxy``, which cuts JSON b
 answers empty bodies or HTML with a 200, retypes a field (``data`` a string, an item's ``id``
 a number, ``rules`` an object, ``pagination.totalItems`` negative, ...) or drops one. Under
 seeded manglings: a dry run of every built-in job, ``export`` (every kind listed), and real
-runs of ``patch`` whose reads or mutations are mangled. Each case must end as
+runs of ``patch`` whose reads or mutations are mangled, and of ``migrate`` and
+``copy-experiments`` whose writes into an empty target are mangled (then resumed on a calm
+server: they must converge, nothing created twice). Each case must end as
 ``clifuzz.problem`` requires (no traceback, exit 0-4, a one-line message last) and a server's
 garbage must never be reported as the job's own bug (``JobCodeError``: "job ... failed while").
 """
@@ -16,8 +18,10 @@ import os
 import random
 import re
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clifuzz import Ended, Verdicts, invoke
@@ -42,6 +46,7 @@ BASE: dict[str, list[str]] = {
 #: Paths whose answers a case mangles ("" every one).
 TARGETS = ("", "/project", "/gates", "/experiments", "/holdouts", "/segments", "/overrides", "?")
 CASES_PER_JOB = 14
+WRITES = ("POST", "PUT", "PATCH")
 JOB_CODE_ERROR = re.compile(r"job \S+ failed while")
 
 
@@ -50,7 +55,7 @@ def seeded(name: str) -> random.Random:
 
 
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManglingProxy]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ManglingProxy, Any]]:
     """The emulator (sample project in ``default``, an empty ``target``) behind the proxy."""
     config = EmulatorConfig(
         projects={"default": SOURCE_KEY, "target": TARGET_KEY},
@@ -75,7 +80,12 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManglingProxy]:
             mp.setenv(f"{prefix}_CONSOLE_API_KEY", key)
         mp.setenv("BULKOPS_MUTATION_LIMITS", "1000000/1s")
         mp.setenv("BULKOPS_STATE_DIR", str(cwd / "state"))
-        yield running
+        yield running, emulator
+
+
+@pytest.fixture
+def proxy(served: tuple[ManglingProxy, Any]) -> ManglingProxy:
+    return served[0]
 
 
 def judged(verdicts: Verdicts, ended: Ended) -> None:
@@ -123,3 +133,48 @@ def test_real_runs_survive_garbage_answers_to_reads_and_mutations(proxy: Manglin
         argv = ("run", "patch", "--kind", "gates", "--set", f"description=case {case}", "--yes")
         judged(verdicts, invoke(*argv))
     verdicts.check()
+
+
+@pytest.mark.parametrize("job", ["migrate", "copy-experiments"])
+def test_copies_survive_garbage_answers_to_their_writes_and_then_converge(
+    served: tuple[ManglingProxy, Any], job: str
+) -> None:
+    """Creates (POST), rule and ID-list writes (PUT, PATCH) into an empty target answered with
+    garbage: no traceback, a defined exit; then, on a calm server, the run resumes to the end
+    (a migration to a target that verifies), every entity created once (an applied write is
+    never applied twice)."""
+    proxy, emulator = served
+    snapshot = emulator.dump()
+    empty = {**snapshot, "projects": {"target": _emptied(snapshot["projects"]["target"])}}
+    verdicts, mangled = Verdicts(), 0
+    rng = seeded(f"{job}-writes")
+    for case in range(len(KINDS)):
+        emulator.load(empty)
+        emulator.reset_counters()
+        only = rng.choice(("", "/segments", "/gates", "/experiments", "/tags", "/layers"))
+        proxy.mangle = mangler(KINDS[case], f"mw-{case}", only=only, methods=WRITES)
+        proxy.mangled, run = 0, f"{job}-w{case}"
+        judged(verdicts, invoke("run", job, *BASE[job], "--yes", "--run-id", run))
+        mangled += proxy.mangled
+        proxy.mangle = lambda *_: None
+        resumed = invoke("resume", run, "--yes")
+        said = resumed.describe()
+        if resumed.code != 0 or (job == "migrate" and invoke("verify", run).code != 0):
+            verdicts.problems.append(f"{KINDS[case]} on {only!r}: did not converge: {said}")
+        created = Counter(
+            (m["path"], (m["body"] or {}).get("name"))
+            for m in emulator.mutation_log("target")
+            if m["method"] == "POST" and m["path"].count("/") == 3 and m["status"] < 300
+        )
+        if not created or max(created.values()) > 1:
+            verdicts.problems.append(f"{KINDS[case]} on {only!r}: created twice: {created}")
+    verdicts.check()
+    assert mangled >= len(KINDS)  # every case had writes answered with garbage
+
+
+def _emptied(project: dict[str, Any]) -> dict[str, Any]:
+    """A project's snapshot with every table in it empty."""
+    return {
+        name: {table: type(rows)() for table, rows in part.items()} if name != "id_lists" else {}
+        for name, part in project.items()
+    }
