@@ -51,7 +51,10 @@ def missing_types(fn: Any) -> list[str]:
     return missing
 
 
-@pytest.mark.parametrize("module_name,name,obj", list(public_names()), ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize(
+    "module_name,name,obj",
+    [pytest.param(*entry, id=f"{entry[0]}.{entry[1]}") for entry in public_names()],
+)
 def test_every_public_name_is_documented_and_typed(module_name: str, name: str, obj: Any) -> None:
     if not (inspect.isclass(obj) or inspect.isfunction(obj)) or not ours(obj):
         return  # constants, re-exported library names, pytest fixtures' wrappers
