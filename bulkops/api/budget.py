@@ -254,6 +254,15 @@ class MutationBudget:
         if self._waiters and self._ready_at(now) < self._head_deadline:
             self._wake_head()
 
+    def preload(self, answered: Iterable[float]) -> int:
+        """Count mutations sent before this budget existed (an earlier process on the same
+        project), answered at these clock times, in every window until their span passes;
+        returns how many still count. Call it before the first ``acquire``."""
+        now = self._clock.now()
+        counted = [t for t in answered if now - self._log.max_span < t <= now]
+        self._log.preload(counted)  # only ever later turns: a sleeping head looks again anyway
+        return len(counted)
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Permit]:
         """`acquire()` on entry, `release()` on exit (also when the body raises)."""

@@ -81,6 +81,10 @@ class WindowLog:
         self.in_flight += 1
         self.sends.append(now)
 
+    def preload(self, answered: Sequence[float]) -> None:
+        """Count sends answered at these (past) times, as if this log had recorded them."""
+        self.releases = sorted([*self.releases, *answered])
+
     def unrecord(self, sent_at: float) -> None:
         """Forget a send that was recorded but never left (its sender was cancelled)."""
         self.in_flight -= 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -25,7 +26,14 @@ from bulkops.redaction import SECRETS
 from bulkops.run.connections import SOURCE, ConnectionSettings, key_hint
 from bulkops.run.sendgate import StoppableBudget
 
-__all__ = ["BUDGET_URL_ENV", "make_clients", "resolve_budget_url", "share_budgets"]
+__all__ = [
+    "BUDGET_URL_ENV",
+    "longest_span",
+    "make_clients",
+    "preload_budgets",
+    "resolve_budget_url",
+    "share_budgets",
+]
 
 
 def resolve_budget_url(given: str | None, env: Mapping[str, str] | None = None) -> str | None:
@@ -62,6 +70,40 @@ def make_clients(
             read_concurrency=read_concurrency,
         )
     return clients
+
+
+def preload_budgets(
+    clients: Mapping[str, Any],
+    recent: Mapping[str, list[float]],
+    *,
+    keep: Collection[str] = (),
+    wall_now: float | None = None,
+) -> dict[str, int]:
+    """Count ``recent`` sends (per connection, wall times; see ``bulkops.run.recent``) in the
+    clients' in-process budgets, each budget once; returns how many count, per connection."""
+    from bulkops.api import MutationBudget
+
+    wall = time.time() if wall_now is None else wall_now
+    seen: set[int] = set()
+    counted: dict[str, int] = {}
+    for name, client in clients.items():
+        budget = client.budget
+        inner = budget.inner if isinstance(budget, StoppableBudget) else budget
+        if name in keep or not recent.get(name) or not isinstance(inner, MutationBudget):
+            continue
+        if id(inner) in seen:
+            continue
+        seen.add(id(inner))
+        clock_now = inner.clock.now()
+        counted[name] = inner.preload(clock_now - (wall - at) for at in recent[name])
+    return {name: n for name, n in counted.items() if n}
+
+
+def longest_span(clients: Mapping[str, Any]) -> float:
+    """The longest window of the clients' budgets (how far back earlier sends may count)."""
+    return max(
+        (span for client in clients.values() for _, span in client.budget.limits), default=0.0
+    )
 
 
 async def share_budgets(

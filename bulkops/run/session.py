@@ -30,9 +30,16 @@ from bulkops.errors import (
     NotConfirmedError,
     ServerWaitTooLongError,
 )
-from bulkops.run.budgets import make_clients, resolve_budget_url, share_budgets
+from bulkops.run.budgets import (
+    longest_span,
+    make_clients,
+    preload_budgets,
+    resolve_budget_url,
+    share_budgets,
+)
 from bulkops.run.connections import (
     DEFAULT_CONCURRENCY,
+    SOURCE,
     ConnectionSettings,
     format_limits,
     key_hint,
@@ -44,8 +51,9 @@ from bulkops.run.journal import Journal, JournalError
 from bulkops.run.killpoint import with_kill_point
 from bulkops.run.meta import RunMeta
 from bulkops.run.planner import Scope
-from bulkops.run.planview import format_plan_summary, plan_summary_dict
+from bulkops.run.planview import format_duration, format_plan_summary, plan_summary_dict
 from bulkops.run.progress import ProgressPrinter
+from bulkops.run.recent import recent_sends
 from bulkops.run.results import RunOutcome
 from bulkops.run.runner import PlanSummary, Runner, RunResult
 from bulkops.run.settings import RunSettings
@@ -105,9 +113,11 @@ async def drive(
             entered = with_kill_point(opened)
             fanned = {scope.source for scope in scopes or () if scope.renames}
             ids, unreachable = await _check_projects(journal, entered, replan, key_hints, fanned)
+            keep = (*keep_budgets, *unreachable)
             if budget_url:
-                keep = (*keep_budgets, *unreachable)
                 await share_budgets(stack, opened, ids, budget_url, keep=keep)
+            else:
+                await _count_recent_sends(journal, opened, ids, keep, notify)
             runner = Runner(
                 journal,
                 entered,
@@ -164,6 +174,25 @@ async def _check_projects(
         known = {**stored, **{name: ident for name, ident in current.items() if ident}}
         await anyio.to_thread.run_sync(lambda: journal.set_meta(**{META_KEY: known}))
     return current, unreachable
+
+
+async def _count_recent_sends(
+    journal: Journal,
+    clients: Mapping[str, Any],
+    ids: Mapping[str, str | None],
+    keep: Collection[str],
+    notify: Callable[[str], None],
+) -> None:
+    """Preload the in-process budgets with what this state dir sent lately (``recent``)."""
+    horizon = longest_span(clients)
+    found = await anyio.to_thread.run_sync(lambda: recent_sends(journal, ids, horizon))
+    counted = preload_budgets(clients, found, keep=keep)
+    for name, n in counted.items():
+        where = "" if name == SOURCE else f" of project {name}"
+        notify(
+            f"budget: {n} mutation(s){where} sent in the last {format_duration(horizon)} by "
+            "runs in this state dir still count against its windows"
+        )
 
 
 def _leaf(exc: BaseException) -> BaseException:

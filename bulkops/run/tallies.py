@@ -22,6 +22,17 @@ class JournalTallies:
 
     _conn: sqlite3.Connection
 
+    def sent_since(self, since: float) -> list[tuple[str, float]]:
+        """``(connection, wall time)`` of each operation sent (at least once) whose last write
+        was at or after ``since``: a time no earlier than the server counted its request."""
+        return list(
+            self._conn.execute(
+                "SELECT project, updated_at FROM operations "
+                "WHERE fingerprint IS NOT NULL AND updated_at >= ?",
+                (since,),
+            )
+        )
+
     def remaining_by_project(self) -> dict[str, int]:
         """Operations still to send (PLANNED, IN_FLIGHT, FAILED_TEMP) per connection."""
         marks = ",".join("?" * len(PENDING_STATUSES))

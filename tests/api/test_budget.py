@@ -306,3 +306,18 @@ async def test_eta_steps_whole_window_turns_but_matches_one_by_one(seed: int) ->
             budget.pause(None)
     for n in (1, 5, 7, 8, 31, 200):
         assert budget.eta(n) == stepwise_eta(budget, n)
+
+
+async def test_sends_of_an_earlier_process_count_until_their_span_passes() -> None:
+    """``preload``: mutations answered before this budget existed keep their place in every
+    window (a run resumed after kill -9 must not send a burst the server refuses)."""
+    clock = FakeClock(100.0)
+    budget = MutationBudget([(3, 1.0), (5, 10.0)], clock=clock)
+    # answered 0.5 s, 4 s and 9.5 s ago count; 10 s ago has left the longest window; the
+    # future is not ours to count
+    assert budget.preload([99.5, 96.0, 90.5, 90.0, 101.0]) == 3
+    entries = await send_all(budget, clock, 4)
+    # at 100 the 10 s window holds 3 of 5: two go at once; the third waits for 90.5 to leave
+    # it (100.5); the fourth for 96.0 (106.0): the earlier sends kept their places
+    assert [sent for sent, _ in entries] == [100.0, 100.0, 100.5, 106.0]
+    assert budget.preload([]) == 0
