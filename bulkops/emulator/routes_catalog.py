@@ -4,8 +4,9 @@ Enough for jobs that read them (tags to filter, metrics to copy experiments): ta
 apps can be created and deleted; metrics come from a snapshot (``load``). A create's
 ``description`` is required but may be empty, as the spec has it (no minimum length); the ID
 is the server's own, opaque (as the spec's examples, ``"string"``, ``"Example ID"``, suggest),
-so a client must take it from the create's response or find the entry by name. Entities may name tags and target apps the project does not define:
-neither the spec nor the service is known to refuse it, so the emulator does not either.
+so a client must take it from the create's response or find the entry by name. Entities may
+name tags and target apps the project does not define: neither the spec nor the service is
+known to refuse it, so the emulator does not either.
 """
 
 from __future__ import annotations

@@ -63,8 +63,7 @@ async def check_state(conn: Connection, check: Check) -> tuple[bool, str | None]
     if check.find is not None:
         found = await _find(conn, check)
         satisfied = found is None if check.absent else found is not None and _holds(found, check)
-        ident = found.get("id") if found is not None else None
-        return satisfied, ident if isinstance(ident, str) and ident else None
+        return satisfied, _given_id(found)
     try:
         data = await conn.request("GET", check.path)
     except NotFoundError:
@@ -276,8 +275,9 @@ def _given_id(data: Any) -> str | None:
 
 
 def _confirmed(message: str, ident: str | None) -> dict[str, Any]:
-    """The outcome fields of an operation found done by reading (``ident``: what it created)."""
-    return {"message": message} if ident is None else {"message": message, "response_id": ident}
+    """The outcome fields of an operation found done by reading (``ident``: what it created,
+    when the read tells; not the request id an earlier failed attempt left there)."""
+    return {"message": message, "response_id": ident}
 
 
 def _verifiable(op: Operation) -> bool:
