@@ -165,9 +165,9 @@ def scaled_budget() -> MutationBudget:
 @pytest.mark.slow
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("driver", ["loop", "client"])
-@pytest.mark.parametrize(("n", "slack"), [(300, 0.10), (900, 0.05)])
+@pytest.mark.parametrize("n", [300, 900])
 async def test_mutations_at_the_policy_rate_draw_no_429(
-    scaled_emulator: EmulatorProcess, n: int, slack: float, driver: str
+    scaled_emulator: EmulatorProcess, n: int, driver: str
 ) -> None:
     budget = scaled_budget()
     send = send_mutations if driver == "loop" else send_with_client
@@ -176,8 +176,11 @@ async def test_mutations_at_the_policy_rate_draw_no_429(
     assert scaled_emulator.stats()["projects"]["default"]["rate_limited"] == 0
     assert outcome.sent == n
     # Correctness of the pacing, not machine speed: the N-th send cannot happen before T(N),
-    # and a budget that loses no window turn finishes within the slack of it.
-    assert lower_bound(n) <= outcome.makespan <= (1 + slack) * lower_bound(n)
+    # and a budget that loses no window turn finishes less than half a turn (of the 10 s
+    # window, scaled) after it, even on a loaded machine. The ratio targets (<= 1.1 / 1.05 of
+    # T(N)) are measured side by side in benchmarks/mutation_budget.py, not here.
+    turn = 10.0 * SCALE
+    assert lower_bound(n) <= outcome.makespan < lower_bound(n) + turn / 2
     assert budget.statistics().total_sent == n
 
 
