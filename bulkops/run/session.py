@@ -187,10 +187,11 @@ async def _count_recent_sends(
     horizon = longest_span(clients)
     found = await anyio.to_thread.run_sync(lambda: recent_sends(journal, ids, horizon))
     counted = preload_budgets(clients, found, keep=keep)
+    named = RunMeta.from_dict(await anyio.to_thread.run_sync(journal.meta)).named
     for name, n in counted.items():
-        where = "" if name == SOURCE else f" of project {name}"
+        where = "" if name == SOURCE else f" to project {named.get(name, name)}"
         notify(
-            f"budget: {n} mutation(s){where} sent in the last {format_duration(horizon)} by "
+            f"budget: {n} mutation(s) sent{where} in the last {format_duration(horizon)} by "
             "runs in this state dir still count against its windows"
         )
 
