@@ -36,3 +36,17 @@ def gate(gate_id: str, **fields: Any) -> dict[str, Any]:
     }
     data.update(fields)
     return data
+
+
+def segment(segment_id: str, **fields: Any) -> dict[str, Any]:
+    """A rule-based segment shaped like GET /segments/{id} (no rules unless given)."""
+    data: dict[str, Any] = {
+        "id": segment_id,
+        "name": segment_id,
+        "type": "rule_based",
+        "idType": "userID",
+        "rules": [],
+        "description": "",
+    }
+    data.update(fields)
+    return data

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clihelp import bulkops, cli_env
-from job_fakes import gate
+from job_fakes import gate, segment
 
 from bulkops.testing import EmulatorConfig, RunningEmulator
 
@@ -198,16 +198,7 @@ def seed_source(emulator: RunningEmulator) -> None:
     }
     seed(
         emulator,
-        segments=[
-            {
-                "id": "beta_users",
-                "name": "beta_users",
-                "type": "rule_based",
-                "idType": "userID",
-                "rules": [],
-                "description": "",
-            }
-        ],
+        segments=[segment("beta_users")],
         gates=[gate("beta_gate", rules=[rule], description="beta")],
         layers=[{"id": "main_layer", "name": "main_layer", "idType": "userID", "description": ""}],
         experiments=[

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import pytest
 from aiohttp import web
 from clihelp import bulkops, cli_env
-from job_fakes import gate
+from job_fakes import gate, segment
 from jobcli import experiment, run_id, seed
 
 from bulkops.testing import EmulatorConfig, RunningEmulator
@@ -77,16 +77,7 @@ class Outputs:
 def seed_everything(emulator: RunningEmulator) -> None:
     seed(
         emulator,
-        segments=[
-            {
-                "id": "beta_users",
-                "name": "beta_users",
-                "type": "rule_based",
-                "idType": "userID",
-                "rules": [],
-                "description": "",
-            }
-        ],
+        segments=[segment("beta_users")],
         gates=[
             gate("g1", tags=["legacy"]),
             gate("g2", tags=["legacy"]),

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 from bulkops.jobs.copy_experiments import CopyExperiments
-from job_fakes import FakeReadContext, gate, operations, plan_job, skips
+from job_fakes import FakeReadContext, gate, operations, plan_job, segment, skips
 
 from bulkops.api import ConsoleClient
 from bulkops.migrate.idlists import plan_id_copy
@@ -41,14 +41,7 @@ def experiment(exp_id: str, **fields):
 def source(ctx: FakeReadContext) -> FakeReadContext:
     ctx.add(
         "segments",
-        {
-            "id": "beta",
-            "name": "beta",
-            "type": "rule_based",
-            "idType": "userID",
-            "rules": [],
-            "description": "",
-        },
+        segment("beta"),
     )
     ctx.add("gates", gate("beta_gate", rules=[SEGMENT_RULE]))
     ctx.add(
