@@ -23,12 +23,11 @@ for every process as `MutationBudget.pause` does; every call refreshes the calle
 
 Crashed processes: a process killed with -9 never releases its entries in flight. The next
 call of any process sees that owner's deadline passed and ends those entries *at the
-deadline*: they then count one span more. A live process calls at least every TTL/4, so the
-dead one stopped before its deadline and the requests it had sent (latency far below the TTL)
-reached the server before it; ending them at the last beat instead would free them up to one
-TTL too early when a request is still on the wire. The cost is one TTL (10 s by default) of
-the dead process's slots. A process that stalls longer than its TTL (a frozen event loop) is
-taken for dead; its later releases move those entries' ends forward again.
+deadline* (they count one span more): a live process calls every TTL/4, so the dead one
+stopped before its deadline and its requests reached the server before; ending them at its
+last beat could free them up to one TTL too early. The cost is one TTL (10 s by default) of
+its slots. A process stalled past its TTL is taken for dead; its later releases move those
+entries' ends forward again.
 
 Waiting: one head waiter per process talks to Redis (the others queue locally, first come
 first served); it asks for a permit for every waiter at once, and sleeps until the wait the
@@ -38,10 +37,10 @@ head also wake on the project's pub/sub channel. Round trips per mutation: under
 admission and one release, both batched, plus a beat per TTL/4 (`statistics().round_trips`).
 
 Failures (`bulkops.api.shared_link`): Redis unreachable or the URL malformed at open is a
-`BudgetUnavailableError` (a `ConfigError`: nothing sent); any Redis error later makes every
-`acquire()` raise `BudgetLostError` (stop sending, resume once Redis is back): no silent local
-fallback, no retry. Messages name the URL without its password. Closing retires the process:
-its entries still in flight end now and its heartbeat goes.
+`BudgetUnavailableError` (nothing sent); a Redis error later makes every `acquire()` raise
+`BudgetLostError` (stop, resume once Redis is back): no silent local fallback, no retry.
+A Redis restarted since loses the log: `recent` (what the state dir sent lately) fills an
+empty one at open. Closing retires the process: its entries in flight end now.
 """
 
 from __future__ import annotations
@@ -51,6 +50,7 @@ import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
@@ -83,12 +83,10 @@ MAX_NAP = 5.0
 _JITTER = 0.001
 
 
+@dataclass(slots=True)
 class _Waiter:
-    __slots__ = ("event", "permit")
-
-    def __init__(self) -> None:
-        self.event = anyio.Event()
-        self.permit: SharedPermit | None = None
+    event: anyio.Event = field(default_factory=anyio.Event)
+    permit: SharedPermit | None = None
 
 
 class SharedBudget:
@@ -96,9 +94,10 @@ class SharedBudget:
 
     `url`: `redis://[:password@]host:port/db` or `rediss://` (TLS). `project_id`: the id of
     the project (from `GET /project`), never its API key. `limits` and `margin` as for
-    `MutationBudget`. `max_pause` caps a 429 pause (the client's
-    `RetryPolicy.max_server_wait`). `heartbeat_ttl`: how long after its last call a silent
-    process is taken for dead. `timeout`: seconds to connect and per Redis call.
+    `MutationBudget`. `max_pause` caps a 429 pause (`RetryPolicy.max_server_wait`).
+    `heartbeat_ttl`: how long after its last call a silent process is taken for dead.
+    `timeout`: seconds to connect and per Redis call. `recent`: ages (s) of sends to count if
+    the log is empty at open; `seeded` says how many it did.
 
     Open it with `async with SharedBudget.connect(...)`, `async with SharedBudget(...)`, or
     `await open()` ... `await aclose()` from the same task. Use it from one event loop.
@@ -116,8 +115,11 @@ class SharedBudget:
         timeout: float = 5.0,
         namespace: str = "bulkops:budget",
         rng: random.Random | None = None,
+        recent: Iterable[float] = (),
     ) -> None:
         keys = BudgetKeys.for_project(namespace, project_id)  # ConfigError for an API key
+        self._recent = tuple(recent)
+        self.seeded = 0
         self.project_id = project_id
         self._limits = normalize_limits(limits)
         self._max_pause = max_pause
@@ -172,7 +174,7 @@ class SharedBudget:
             raise RuntimeError("a SharedBudget opens once: create a new one")
         self._state = "opening"
         try:
-            snapshot = await self._link.open()
+            snapshot, self.seeded = await self._link.open(self._recent)
         except BaseException:
             self._state = "closed"
             raise
@@ -373,9 +375,7 @@ class SharedBudget:
         if self._link.lost is not None:
             raise self._link.lost
         if self._state != "open":
-            raise RuntimeError(
-                f"the shared budget is {self._state}: use it inside its `async with`"
-            )
+            raise RuntimeError(f"the shared budget is {self._state}: use it in `async with`")
 
     # -- what the link reports (see bulkops.api.shared_link.BudgetListener) ---------------
 

@@ -114,8 +114,10 @@ class RedisLink:
         """Redis calls made so far (the PING and the subscription included)."""
         return self._log.round_trips if self._log is not None else 0
 
-    async def open(self) -> Snapshot:
-        """Connect and register; `BudgetUnavailableError` (nothing sent) if that fails."""
+    async def open(self, recent: Sequence[float] = ()) -> tuple[Snapshot, int]:
+        """Connect and register; `BudgetUnavailableError` (nothing sent) if that fails.
+        Into an empty log, first count the sends answered `recent` seconds ago; returns the
+        log and how many of them it counted."""
         redis_asyncio, retry, redis_error = _import_redis()
         self._errors = (redis_error, OSError, TimeoutError)
         try:
@@ -134,6 +136,7 @@ class RedisLink:
             with anyio.fail_after(self._timeout * 4):
                 await self._redis.ping()
                 await self._log.load()
+                seeded = await self._log.seed(recent) if recent else 0
                 snapshot = await self._log.beat()
                 self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 await self._pubsub.subscribe(self._keys.wake)
@@ -144,7 +147,7 @@ class RedisLink:
                 f"cannot use the shared mutation budget at {shown(self.url)}: {self._reason(exc)}; "
                 f"check that Redis runs there, or fix --budget-url / {BUDGET_URL_ENV}"
             ) from None
-        return snapshot
+        return snapshot, seeded
 
     async def call(self, awaitable: Any) -> Any:
         """Await one Redis call; any failure loses the link (`BudgetLostError`)."""

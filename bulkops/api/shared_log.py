@@ -28,7 +28,9 @@ owners whose deadline passed at that deadline, and dropping what no window count
   limit per span, as `bulkops.api.windows` does) and, with a Retry-After (or when none of
   the window is ours), set the pause key, never beyond `max_pause`;
 - `beat`: return the log (release times, in flight), the pause and the back-offs;
-- `retire`: end this owner's entries in flight now, and drop its heartbeat.
+- `retire`: end this owner's entries in flight now, and drop its heartbeat;
+- `seed`: only when the log is empty (a restarted Redis, or runs made without it): record
+  sends answered the given ages ago (what this process's state dir sent lately).
 """
 
 from __future__ import annotations
@@ -210,6 +212,18 @@ elseif op == 'retire' then
   redis.call('HDEL', BEATS, owner)
   redis.call('PUBLISH', channel, owner)
   return {now}
+elseif op == 'seed' then
+  if redis.call('EXISTS', LOG) == 1 then return {now, 0} end
+  local n = 0
+  for i = extra, #ARGV do
+    local at = now - tonumber(ARGV[i])
+    if at > now - max_span and at <= now then
+      n = n + 1
+      redis.call('ZADD', LOG, fmt(at), owner .. '/seed' .. n)
+    end
+  end
+  if n > 0 then redis.call('PEXPIRE', LOG, keep) end
+  return {now, n}
 end
 return redis.error_reply('unknown operation ' .. tostring(op))
 """.replace("BACKOFF_FACTOR", repr(BACKOFF_FACTOR)).replace("RECOVERY_STEP", repr(RECOVERY_STEP))
@@ -335,6 +349,11 @@ class RedisWindowLog:
             releases=tuple(float(s) / _US for s in scores),
             backoff=tuple(_backoff(b) for b in backoffs),
         )
+
+    async def seed(self, ages: Sequence[float]) -> int:
+        """Into an empty log only: sends answered ``ages`` seconds ago; returns how many."""
+        _, counted = await self._call("seed", *(_micros(age) for age in ages))
+        return int(counted)
 
     async def retire(self) -> None:
         """This owner stops: its entries still in flight end now; its heartbeat goes."""

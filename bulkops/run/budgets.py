@@ -113,16 +113,21 @@ async def share_budgets(
     url: str,
     *,
     keep: Collection[str] = (),
-) -> None:
+    recent: Mapping[str, list[float]] | None = None,
+) -> dict[str, int]:
     """Swap each client's budget for the Redis-shared one of its project (opened on ``stack``).
 
     Connections of one project share one ``SharedBudget``; its windows are the ones the
     connection's in-process budget had (the run's limits, or the project's own). The
-    connections in ``keep`` (budgets the caller gave) are left as they are.
+    connections in ``keep`` (budgets the caller gave) are left as they are. ``recent``
+    (per connection, wall times; see ``bulkops.run.recent``) fills a project's log that
+    Redis lost (restarted since); returns how many it counted, per connection.
     """
     from bulkops.api import SharedBudget
 
     shared: dict[str, Budget] = {}
+    seeded: dict[str, int] = {}
+    wall = time.time()
     for name, client in clients.items():
         if name in keep:
             continue
@@ -140,6 +145,11 @@ async def share_budgets(
                 project_id,
                 stoppable.inner.limits,
                 max_pause=client.retry_policy.max_server_wait,
+                recent=[wall - at for at in (recent or {}).get(name, ())],
             )
-            shared[project_id] = await stack.enter_async_context(budget)
+            opened = await stack.enter_async_context(budget)
+            shared[project_id] = opened
+            if opened.seeded:
+                seeded[name] = opened.seeded
         stoppable.inner = shared[project_id]
+    return seeded

@@ -114,10 +114,7 @@ async def drive(
             fanned = {scope.source for scope in scopes or () if scope.renames}
             ids, unreachable = await _check_projects(journal, entered, replan, key_hints, fanned)
             keep = (*keep_budgets, *unreachable)
-            if budget_url:
-                await share_budgets(stack, opened, ids, budget_url, keep=keep)
-            else:
-                await _count_recent_sends(journal, opened, ids, keep, notify)
+            await _count_recent_sends(journal, opened, ids, keep, notify, stack, budget_url)
             runner = Runner(
                 journal,
                 entered,
@@ -182,11 +179,17 @@ async def _count_recent_sends(
     ids: Mapping[str, str | None],
     keep: Collection[str],
     notify: Callable[[str], None],
+    stack: contextlib.AsyncExitStack,
+    budget_url: str | None,
 ) -> None:
-    """Preload the in-process budgets with what this state dir sent lately (``recent``)."""
+    """Count what this state dir sent lately (``recent``) in the in-process budgets, or, with
+    ``budget_url``, in a shared log that Redis lost, once the budgets are shared."""
     horizon = longest_span(clients)
     found = await anyio.to_thread.run_sync(lambda: recent_sends(journal, ids, horizon))
-    counted = preload_budgets(clients, found, keep=keep)
+    if budget_url:
+        counted = await share_budgets(stack, clients, ids, budget_url, keep=keep, recent=found)
+    else:
+        counted = preload_budgets(clients, found, keep=keep)
     named = RunMeta.from_dict(await anyio.to_thread.run_sync(journal.meta)).named
     for name, n in counted.items():
         where = "" if name == SOURCE else f" to project {named.get(name, name)}"

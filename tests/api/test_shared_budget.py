@@ -217,3 +217,21 @@ async def test_statistics_and_eta_describe_the_shared_windows(budget: Opener) ->
 def test_a_project_is_named_by_its_id_never_by_an_api_key() -> None:
     with pytest.raises(ConfigError, match="never by API key"):
         SharedBudget("redis://127.0.0.1:6379/0", "console-abc123")
+
+
+@pytest.mark.timeout(30)
+async def test_an_empty_log_counts_what_was_sent_lately_and_a_full_one_is_left_alone(
+    budget: Opener, redis: redis_asyncio.Redis
+) -> None:
+    """``recent``: a Redis restarted since has lost the sends of the last window; the first
+    budget to open fills the empty log with the ones its state dir remembers (in the window
+    only), and a log that already holds entries is not filled twice."""
+    async with budget(recent=[1.0, 10.0, 59.0, 61.0]) as first:
+        assert first.seeded == 3 and await entries(redis) == 3
+        assert await cannot_acquire_within(first, 0.3)  # 3/60s: the window is full
+        async with budget(recent=[1.0, 2.0]) as second:
+            assert second.seeded == 0 and await entries(redis) == 3
+    async with budget("p2") as other:  # another project's log is its own
+        assert other.seeded == 0
+        with anyio.fail_after(5):
+            await other.acquire()

@@ -16,6 +16,7 @@ from clihelp import bulkops, cli_env
 from job_fakes import gate
 from jobcli import planned, seed
 
+from bulkops.redis_process import start_redis_server
 from bulkops.testing import EmulatorConfig, RunningEmulator
 
 pytestmark = pytest.mark.timeout(120)
@@ -75,3 +76,22 @@ def test_a_run_resumed_right_after_kill_9_waits_for_what_it_sent_before(
     assert "still count against its windows" in resumed.stderr
     assert _refused(emulator) == 0
     assert len({m["path"] for m in emulator.mutation_log()}) == 40
+
+
+@pytest.mark.slow
+def test_a_restarted_redis_gets_the_sends_it_lost_from_the_state_dir(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """With ``--budget-url``: a Redis restarted (empty) right after a run has lost that run's
+    window; the next run fills the empty shared log from its state dir, and waits (without
+    that, 6 x 429 here)."""
+    seed(emulator, gates=[gate(f"g{i}") for i in range(20)])
+    state = tmp_path / "state"
+    with start_redis_server() as before:
+        first = _patch(emulator, state, "first", BULKOPS_BUDGET_URL=before.url)
+        assert first.returncode == 0, first.stderr
+    with start_redis_server() as restarted:  # a new, empty Redis
+        second = _patch(emulator, state, "second", BULKOPS_BUDGET_URL=restarted.url)
+    assert second.returncode == 0, second.stderr
+    assert "budget: 20 mutation(s) sent in the last 4s by runs in this state dir" in second.stderr
+    assert _refused(emulator) == 0

@@ -110,8 +110,8 @@ def test_redis_lost_mid_run_stops_cleanly_and_the_run_resumes(
     with start_redis_server(port=port):
         done = bulkops("resume", "lost", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    # nothing twice (a restarted Redis has lost the window log: the resumed run may draw a
-    # few 429s in the first window, which pause it and are sent again, never applied twice)
+    # nothing twice (a restarted Redis has lost the window log; the resumed run fills it from
+    # its state dir: tests/jobs/test_cli_recent_sends.py; a 429 would pause and be resent)
     assert patched(emulator) == 60 and len(emulator.mutation_log()) == 60
 
 
