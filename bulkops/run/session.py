@@ -114,7 +114,7 @@ async def drive(
             fanned = {scope.source for scope in scopes or () if scope.renames}
             ids, unreachable = await _check_projects(journal, entered, replan, key_hints, fanned)
             keep = (*keep_budgets, *unreachable)
-            await _count_recent_sends(journal, opened, ids, keep, notify, stack, budget_url)
+            await _set_up_budgets(journal, opened, ids, keep, notify, stack, budget_url)
             runner = Runner(
                 journal,
                 entered,
@@ -173,7 +173,7 @@ async def _check_projects(
     return current, unreachable
 
 
-async def _count_recent_sends(
+async def _set_up_budgets(
     journal: Journal,
     clients: Mapping[str, Any],
     ids: Mapping[str, str | None],
@@ -182,8 +182,9 @@ async def _count_recent_sends(
     stack: contextlib.AsyncExitStack,
     budget_url: str | None,
 ) -> None:
-    """Count what this state dir sent lately (``recent``) in the in-process budgets, or, with
-    ``budget_url``, in a shared log that Redis lost, once the budgets are shared."""
+    """Share the budgets through Redis with ``budget_url``; in either case count what this
+    state dir sent lately (``bulkops.run.recent``): in the in-process budgets, or in a shared
+    log that Redis lost, and say so."""
     horizon = longest_span(clients)
     found = await anyio.to_thread.run_sync(lambda: recent_sends(journal, ids, horizon))
     if budget_url:

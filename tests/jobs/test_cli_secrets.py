@@ -11,10 +11,8 @@ each key, its base64 (standard and URL-safe, padded or not), percent-encoding an
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +23,7 @@ from aiohttp import web
 from clihelp import bulkops, cli_env
 from job_fakes import gate, segment
 from jobcli import experiment, run_id, seed
+from loopback import serve_in_thread
 
 from bulkops.testing import EmulatorConfig, RunningEmulator
 
@@ -105,32 +104,8 @@ def quoting_server(status: int) -> Iterator[str]:
             {"status": status, "message": f"key {quoted} refused"}, status=status, headers=headers
         )
 
-    loop = asyncio.new_event_loop()
-    ready: list[str] = []
-    started = threading.Event()
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", reply)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        ready.append(f"http://127.0.0.1:{port}/console/v1")
-        started.set()
-        await stop.wait()
-        await runner.cleanup()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert started.wait(10)
-    try:
-        yield ready[0]
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
+    with serve_in_thread(reply, name="quoting-server") as port:
+        yield f"http://127.0.0.1:{port}/console/v1"
 
 
 def test_no_key_reaches_any_output_nor_the_state_dir(
@@ -174,77 +149,24 @@ def test_no_key_reaches_any_output_nor_the_state_dir(
     run("run", LEAKY, "--crash", "init", "--yes")  # an uncaught error: its traceback
 
     # 401 (an unknown key, given both ways), 500 and 429 from the emulator
-    job(
-        "patch",
-        "--kind",
-        "gates",
-        "--set",
-        "description=y",
-        "--yes",
-        codes=(2, 4),
-        STATSIG_CONSOLE_API_KEY=WRONG_KEY,
-    )
-    job(
-        "patch",
-        "--kind",
-        "gates",
-        "--set",
-        "description=y",
-        "--yes",
-        "--api-key",
-        WRONG_KEY,
-        codes=(2, 4),
-    )
+    def patch(text: str, *args: str, codes: tuple[int, ...] = (0,), **env: str) -> None:
+        job("patch", "--kind", "gates", "--set", f"description={text}", "--yes", *args,
+            codes=codes, **env)  # fmt: skip
+
+    patch("y", codes=(2, 4), STATSIG_CONSOLE_API_KEY=WRONG_KEY)
+    patch("y", "--api-key", WRONG_KEY, codes=(2, 4))
     emulator.fail_next(5, "PATCH", "/gates/g1", status=500)
-    job(
-        "patch",
-        "--kind",
-        "gates",
-        "--where",
-        "name=g1",
-        "--set",
-        "description=z",
-        "--yes",
-        codes=(0, 1),
-    )
+    patch("z", "--where", "name=g1", codes=(0, 1))
     emulator.rate_limit_next(3, "PATCH", retry_after=0.05)
-    job("patch", "--kind", "gates", "--where", "tag=legacy", "--set", "description=w", "--yes")
+    patch("w", "--where", "tag=legacy")
     # the same statuses from a server that quotes the key (and its base64) back
     for status in (401, 500, 429):
         with quoting_server(status) as url:
-            job(
-                "patch",
-                "--kind",
-                "gates",
-                "--set",
-                "description=v",
-                "--yes",
-                codes=(1, 2, 3, 4),
-                STATSIG_CONSOLE_API_URL=url,
-            )
+            patch("v", codes=(1, 2, 3, 4), STATSIG_CONSOLE_API_URL=url)
     # a shared budget whose Redis (with a password) cannot be reached
     url = f"redis://:{quote(REDIS_PASSWORD, safe='')}@127.0.0.1:1/0"
-    job(
-        "patch",
-        "--kind",
-        "gates",
-        "--set",
-        "description=u",
-        "--yes",
-        "--budget-url",
-        url,
-        codes=(2,),
-    )
-    job(
-        "patch",
-        "--kind",
-        "gates",
-        "--set",
-        "description=u",
-        "--yes",
-        codes=(2,),
-        BULKOPS_BUDGET_URL=url,
-    )
+    patch("u", "--budget-url", url, codes=(2,))
+    patch("u", codes=(2,), BULKOPS_BUDGET_URL=url)
 
     # reports and statuses of every run
     assert len(set(ids)) >= 8, ids

@@ -17,8 +17,6 @@ a plain proxy again, so that a resumed run finds a server behaving again.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +26,7 @@ from typing import Any
 import aiohttp
 import orjson
 from aiohttp import web
+from loopback import serve_in_thread
 
 from bulkops.testing import RunningEmulator
 
@@ -177,34 +176,9 @@ def _bend(envelope: Any, bent: BentList, path: str, query: dict[str, str], page:
 def start_hostile_proxy(emulator: RunningEmulator) -> Iterator[HostileProxy]:
     """Run a :class:`HostileProxy` in front of ``emulator`` on a free 127.0.0.1 port."""
     proxy = HostileProxy(emulator.url)
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    def main() -> None:
-        loop = asyncio.new_event_loop()
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", proxy.handle)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        loop.run_until_complete(proxy.open())
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        proxy.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}{API_PREFIX}"
-        box["stop"] = stop = asyncio.Event()
-        box["loop"] = loop
-        ready.set()
-        try:
-            loop.run_until_complete(stop.wait())
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            loop.run_until_complete(proxy.close())
-            loop.close()
-
-    thread = threading.Thread(target=main, name="hostile-proxy", daemon=True)
-    thread.start()
-    ready.wait(10)
-    try:
+    serving = serve_in_thread(
+        proxy.handle, name="hostile-proxy", on_start=proxy.open, on_stop=proxy.close
+    )
+    with serving as port:
+        proxy.base_url = f"http://127.0.0.1:{port}{API_PREFIX}"
         yield proxy
-    finally:
-        box["loop"].call_soon_threadsafe(box["stop"].set)
-        thread.join(10)

@@ -9,9 +9,7 @@ it changed. The emulator cannot produce these faults itself, by design.
 
 from __future__ import annotations
 
-import asyncio
 import random
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import aiohttp
 import orjson
 from aiohttp import web
+from loopback import serve_in_thread
 
 Answer = tuple[int, bytes, str]
 Mangle = Callable[[str, str, int, bytes], Answer | None]
@@ -58,34 +57,18 @@ class ManglingProxy:
     @contextmanager
     def running(self) -> Iterator[ManglingProxy]:
         """Serve until the block ends."""
-        ready = threading.Event()
-        box: dict[str, Any] = {}
 
-        async def serve() -> None:
+        async def open_session() -> None:
             self._session = aiohttp.ClientSession()
-            app = web.Application()
-            app.router.add_route("*", "/{tail:.*}", self._forward)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            box["stop"] = stop = asyncio.Event()
-            ready.set()
-            await stop.wait()
-            await self._session.close()
-            await runner.cleanup()
 
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-        thread.start()
-        ready.wait(10)
-        try:
+        async def close_session() -> None:
+            await self._session.close()
+
+        serving = serve_in_thread(
+            self._forward, name="mangling-proxy", on_start=open_session, on_stop=close_session
+        )
+        with serving as self.port:
             yield self
-        finally:
-            loop.call_soon_threadsafe(box["stop"].set)
-            thread.join(10)
-            loop.close()
 
 
 # -- manglings --------------------------------------------------------------------------------
