@@ -43,7 +43,7 @@ class Outcome:
     makespan: float  # first send to last response, seconds
     sent: int  # requests sent, 429s included
     rate_limited: int
-    late_refusals: int  # 429s for requests sent after an earlier 429 had come back
+    late_refusals: int  # 429s for permits the budget granted after an earlier 429 had paused it
 
 
 async def send_mutations(
@@ -58,16 +58,15 @@ async def send_mutations(
     headers = {API_KEY_HEADER: emulator.api_key(project), "Content-Type": "application/json"}
     numbers = iter(range(n))
     sent = rate_limited = late_refusals = 0
-    seen_429 = False
+    paused_at: float | None = None  # budget clock time of the first 429's pause
     first: float | None = None
     last = 0.0
 
     async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal sent, rate_limited, late_refusals, seen_429, first, last
+        nonlocal sent, rate_limited, late_refusals, paused_at, first, last
         for i in numbers:
             while True:
                 permit = await budget.acquire()
-                after_a_429 = seen_429
                 first = time.monotonic() if first is None else first
                 sent += 1
                 body = {"name": f"{project}-tag-{i}", "description": "budget test"}
@@ -79,8 +78,9 @@ async def send_mutations(
                         last = max(last, time.monotonic())
                         break
                     rate_limited += 1
-                    late_refusals += after_a_429
-                    seen_429 = True
+                    # Granted after the pause, not merely resumed after it on a busy loop.
+                    late_refusals += paused_at is not None and permit.sent_at > paused_at
+                    paused_at = budget.clock.now() if paused_at is None else paused_at
                     hint = response.headers.get("Retry-After")
                     budget.pause(float(hint) if hint else None)
 
