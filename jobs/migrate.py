@@ -171,15 +171,17 @@ class Migrate(Job):
 
         ``id_map``: kind -> {source ID: target ID} (``renamed``: the new names of copies);
         ``migration``: counts per kind (create, update, equal, left, rename, pulled_in,
-        blocked) and ``summary``, the plan's per-kind lines for the plan view.
+        blocked), ``summary``, the plan's per-kind lines for the plan view, and ``uncopied``:
+        kind -> field -> how many migrated entities hold a field bulkops does not know.
         """
         if self.result is None:
             return {}
         counts = {kind: dict(c) for kind, c in self.result.counts.items()}
         summary = self.result.summary_lines()
+        uncopied = {kind: dict(c) for kind, c in self.result.uncopied.items()}
         return {
             "id_map": self.result.id_map.to_meta(),
-            "migration": {"counts": counts, "summary": summary},
+            "migration": {"counts": counts, "summary": summary, "uncopied": uncopied},
             "plan_lines": summary,
         }
 

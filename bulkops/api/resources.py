@@ -1,8 +1,9 @@
 """The resource catalog: per kind of Console API entity, where it lives and what is writable.
 
 Derived from the Console API OpenAPI spec (``console-v1.json``, API version 20240601) and
-carried here as literals, so nothing reads the spec at run time; ``tests/api/
-test_resources_spec.py`` checks every literal against the spec.
+carried here as literals, so nothing reads the spec at run time; the fields the live API added
+since are in :mod:`bulkops.api.live_fields`. ``tests/api/test_resources_spec.py`` checks every
+literal against the spec.
 
 - ``create_fields``: properties of the create DTO (``POST <list path>``);
 - ``update_fields``: properties of the update DTO (``PATCH <item path>``, or ``POST`` where the
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bulkops.api.live_fields import with_live_fields
 from bulkops.api.resource_kind import ResourceKind, json_type_error
 
 __all__ = [
@@ -364,8 +366,8 @@ _KINDS = (
     ),
 )
 
-CATALOG: Mapping[str, ResourceKind] = {kind.name: kind for kind in _KINDS}
-"""Every kind bulkops knows, by name."""
+CATALOG: Mapping[str, ResourceKind] = {kind.name: with_live_fields(kind) for kind in _KINDS}
+"""Every kind bulkops knows, by name (with what the live API added, ``live_fields``)."""
 
 
 def get_kind(name: str) -> ResourceKind:

@@ -51,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """`bulkops verify RUN_ID`: print every difference; 0 when none."""
+    from bulkops.migrate.plan import uncopied_text
     from bulkops.migrate.verify import run_id_map
 
     try:
@@ -81,11 +82,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
             "run_id": args.run_id,
             "compared": result.compared,
             "differences": [d.to_dict() for d in result.differences],
+            "not_compared": {kind: dict(c) for kind, c in result.not_compared.items()},
         }
         print(orjson.dumps(doc).decode())
     else:
         for difference in result.differences:
             print(difference)
+        if result.not_compared:
+            print(
+                f"not compared: {uncopied_text(result.not_compared)}: fields this version of "
+                "bulkops does not know (nor copies); compare them by hand",
+                file=sys.stderr,
+            )
         count = len(result.differences)
         print(
             f"verify {args.run_id}: {result.compared} mapped entities compared, "

@@ -104,6 +104,24 @@ _LAYER = {
     "team": Field("string"),
     "parameters": Field("array"),
 }
+#: Experiment fields of the live spec that the 2025-10-20 snapshot lacks (its 2026-03 drift):
+#: in the create and both update DTOs alike.
+_LIVE_EXPERIMENT = {
+    "bayesianPriors": Field("array"),
+    "cureCovariates": Field("array"),
+    "defaultChanceToBeatThreshold": Field("number"),
+    "defaultRollupWindow": Field("number"),
+    "defaultSPRTMDE": Field("number"),
+    "defaultSPRTPowerParam": Field("number"),
+    "enabledNonProdEnvironments": Field("array"),
+    "externalEvents": Field("array"),
+    "preComputedUserDimensions": Field("array"),
+    "scheduledReloadDays": Field("array", nullable=True),
+    "sprtBaselineMode": Field("string"),
+    "sprtMDESettings": Field("array"),
+    "turboMode": Field("boolean"),
+    "userBuckets": Field("array"),
+}
 _EXPERIMENT = {
     "name": Field("string", min_length=3, max_length=100),
     "description": Field("string", max_length=1000),
@@ -171,6 +189,7 @@ _EXPERIMENT = {
     "stratifiedSampling": Field("object", nullable=True),
     "id": Field("string", min_length=3, max_length=100),
     "layerID": Field("string"),
+    **_LIVE_EXPERIMENT,
 }
 _HOLDOUT = {
     "name": Field("string", min_length=3, max_length=100),
@@ -269,7 +288,8 @@ identityResolutionSource isAnalysisOnly isSidecar launchedGroupID layerID links
 manualQualityScores name otherMetrics primaryMetricTags primaryMetrics
 scheduledReloadHour scheduledReloadType secondaryIDType secondaryMetricTags
 secondaryMetrics sequentialTesting status stratifiedSampling tags targetApps
-targetExposures targetingGateID team teamID"""),
+targetExposures targetingGateID team teamID""")
+        | frozenset(_LIVE_EXPERIMENT),
         create_required=("name",),
         update=_names("""
 allocation allocationDuration analysisEndTime analyticsType
@@ -284,7 +304,8 @@ identityResolutionSource isAnalysisOnly isSidecar launchedGroupID links
 manualQualityScores name otherMetrics primaryMetricTags primaryMetrics
 scheduledReloadHour scheduledReloadType secondaryIDType secondaryMetricTags
 secondaryMetrics sequentialTesting status stratifiedSampling tags targetApps
-targetExposures targetingGateID team teamID"""),
+targetExposures targetingGateID team teamID""")
+        | frozenset(_LIVE_EXPERIMENT),
         full_update_required=(
             "description",
             "idType",

@@ -41,6 +41,9 @@ CONDITION_TYPES = frozenset(
         "javascript",
         "device_model",
         "target_app",
+        # added by the live spec after the 2025-10-20 snapshot (its 2026-03 drift)
+        "user_agent",
+        "experiment_group",
     ]
 )
 _CONDITION_REFERENCES = {

@@ -30,6 +30,7 @@ __all__ = [
     "remap_rules",
     "split_create",
     "takes_id",
+    "unknown_fields",
 ]
 
 TargetIdOf = Callable[[str, str], str]
@@ -131,6 +132,14 @@ def desired_state(
     if kind == "gates" and body.get("type") not in CREATABLE_GATE_TYPES:
         body["type"] = COMPUTED_GATE_TYPES.get(str(body.get("type")))
     return {k: v for k, v in body.items() if v is not None or (updates and _nullable(kind, k))}
+
+
+def unknown_fields(kind: str, entity: Mapping[str, Any]) -> list[str]:
+    """The fields of ``entity`` that hold a value and that the catalog does not know for
+    ``kind`` (in no write DTO, not read-only): the API refuses a body property it does not
+    know, so a migration cannot copy them, and ``verify`` does not compare them."""
+    known = get_kind(kind).known_fields
+    return [k for k, v in entity.items() if k not in known and v not in (None, [], {}, "")]
 
 
 def split_create(kind: str, desired: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1,15 +1,17 @@
-"""What a migration plan holds: its steps, ID mapping, counts per kind and conflicts."""
+"""What a migration plan holds: its steps, ID mapping, counts per kind, conflicts, and the
+fields it cannot copy."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bulkops.migrate.facts import CATALOG_KINDS, MIGRATED_KINDS
 from bulkops.migrate.mapping import IdMap
 from bulkops.run.job import Operation, Skip
 
-__all__ = ["Conflict", "MigrationPlan"]
+__all__ = ["Conflict", "MigrationPlan", "uncopied_text"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class MigrationPlan:
     id_map: IdMap = field(default_factory=IdMap)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
+    #: kind -> field -> how many migrated entities hold a field the catalog does not know
+    uncopied: dict[str, Counter[str]] = field(default_factory=dict)
 
     @property
     def mutations(self) -> int:
@@ -59,4 +63,18 @@ class MigrationPlan:
             if counts:
                 shown = ", ".join(f"{counts[k]} {w}" for k, w in words if counts[k])
                 lines.append(f"  {kind}: {shown}")
+        if self.uncopied:
+            lines.append(
+                f"  not copied: {uncopied_text(self.uncopied)}: fields this version of bulkops "
+                "does not know (the API refuses them in a write); the copies lack them"
+            )
         return lines
+
+
+def uncopied_text(fields: Mapping[str, Counter[str]]) -> str:
+    """``experiments.turboMode (3), gates.newField (1)``: fields and how many entities hold them."""
+    return ", ".join(
+        f"{kind}.{name} ({count})"
+        for kind in sorted(fields)
+        for name, count in sorted(fields[kind].items())
+    )

@@ -12,6 +12,8 @@
    ``update`` -> the fewest writes that make it equal, ``rename`` -> a copy (in the mapping).
 6. **Catalog** (``catalog.plan_catalog``): the tags and target apps those entities name that
    the target lacks, created first; the writes naming them wait for their creates.
+7. **Not copied**: fields of those entities that the catalog does not know (an API newer than
+   bulkops), counted per kind for the plan's lines: the API would refuse them in a write.
 
 The planner reads nothing: the same inventory always gives the same plan, in the same order.
 """
@@ -22,6 +24,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 
 from bulkops.migrate.catalog import plan_catalog
+from bulkops.migrate.desired import unknown_fields
 from bulkops.migrate.emit import Emitter
 from bulkops.migrate.graph import Ref, create_references, dependency_order, references
 from bulkops.migrate.inventory import Inventory
@@ -63,6 +66,10 @@ class MigrationPlanner:
         for ref in order:
             emitter.place(ref, cyclic=ref in cyclic, named_by=referrers.get(ref))
         emitter.second_pass()
+        for ref in needed:
+            node = self.inv.nodes[ref]
+            for name in unknown_fields(node.kind, node.entity):
+                plan.uncopied.setdefault(node.kind, Counter())[name] += 1
         plan_catalog(
             plan,
             emitter.carried,

@@ -11,7 +11,7 @@ single-project ``bulkops-snapshot/1`` document that ``bulkops emulator --seed`` 
   that name each other, ``STALE`` and disabled ones, override documents on some;
 - dynamic configs whose rules name gates and segments; layers with parameters;
 - experiments in every status, with targeting gates, layers and override documents that force
-  gates and segments into groups; holdouts naming gates, experiments, layers and a targeting
+  gates and segments into groups, some with fields only the live API has; holdouts naming gates, experiments, layers and a targeting
   gate, some with overrides;
 - a name shared by three kinds (a gate, a dynamic config and an experiment named ``checkout``).
 
@@ -224,6 +224,8 @@ def _experiments(n: int, gate_ids: list[str], layer_ids: list[str]) -> list[dict
             "layerID": layer_ids[i % len(layer_ids)] if in_layer else None,
             "tags": [_TEAMS[i % 4]],
         }
+        if i % 5 == 1:  # fields of the live API that the 2025-10 spec snapshot lacks
+            body.update(enabledNonProdEnvironments=["staging"], turboMode=True, userBuckets=[i])
         experiments.append(_entity("experiments", body))
     return experiments
 

@@ -8,7 +8,8 @@ Read-only fields (IDs, times, creators and modifiers) are never compared, nor wh
 does on its own (an experiment's status, a gate it computed STALE). Every difference names the
 entity: kind, source ID -> target ID, field, source value, target value. A tag or target app a
 mapped entity names that the target does not define is a difference too (``tags NAME ->
-NAME: (entity): source "named by gates g1", target "missing"``).
+NAME: (entity): source "named by gates g1", target "missing"``). A field of the source that
+bulkops does not know (an API newer than it) is not compared: ``not_compared`` counts them.
 
 ``run_id_map`` finds the mapping of a migrate run: the journal meta ``id_map`` the runner stores
 from ``Migrate.plan_meta()``, else the one the plan itself tells (see its docstring).
@@ -17,6 +18,7 @@ from ``Migrate.plan_meta()``, else the one the plan itself tells (see its docstr
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +27,7 @@ from bulkops.api.config import DEFAULT_READ_CONCURRENCY
 from bulkops.api.errors import ApiError, NotFoundError
 from bulkops.migrate.catalog import by_name, catalog_names, missing_in_target
 from bulkops.migrate.compare import differing_fields, normalize_overrides
-from bulkops.migrate.desired import desired_state, remap_overrides
+from bulkops.migrate.desired import desired_state, remap_overrides, unknown_fields
 from bulkops.migrate.facts import CATALOG_KINDS, OVERRIDE_KINDS, overrides_path
 from bulkops.migrate.graph import Ref
 from bulkops.migrate.idlists import has_id_list
@@ -74,10 +76,12 @@ class Difference:
 
 @dataclass
 class VerifyResult:
-    """How many mapped entities were compared, and every difference found."""
+    """How many mapped entities were compared, every difference found, and the fields of the
+    source that were not compared (kind -> field -> entities): bulkops does not know them."""
 
     compared: int = 0
     differences: list[Difference] = field(default_factory=list)
+    not_compared: dict[str, Counter[str]] = field(default_factory=dict)
 
 
 def _shown(value: Any, width: int = 120) -> str:
@@ -114,6 +118,8 @@ async def verify_mapping(
             presence = ("exists" if entity else "missing", "exists" if copy else "missing")
             result.differences.append(Difference(kind, source_id, target_id, "(entity)", *presence))
             continue
+        for name in unknown_fields(kind, entity):
+            result.not_compared.setdefault(kind, Counter())[name] += 1
         desired = desired_state(kind, entity, id_map.target_id, updates=True, target_apps=True)
         renamed = id_map.name_of(kind, source_id)
         if renamed:

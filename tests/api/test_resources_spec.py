@@ -1,4 +1,5 @@
-"""The resource catalog agrees with the real Console API spec (console-v1.json).
+"""The resource catalog agrees with the real Console API spec (console-v1.json), and with what
+the live spec added since (console-v1.drift-2026-03.json).
 
 Skipped when ``../shared/statsig-openapi`` (next to the repository) is absent: the spec is not
 shipped with bulkops.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from openapi_spec import MISSING_REASON, load_spec, spec_available
+from openapi_spec import MISSING_REASON, live_additions, load_spec, spec_available
 
 from bulkops.api.resources import CATALOG, RULE_CONDITION_REFERENCES, get_kind, rule_references
 
@@ -25,9 +26,21 @@ def resolve(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def schema_names(schema: dict[str, Any]) -> list[str]:
+    """The component schemas a ``$ref`` chain goes through."""
+    names = []
+    while "$ref" in schema:
+        names.append(schema["$ref"].rsplit("/", 1)[1])
+        schema = spec()["components"]["schemas"][names[-1]]
+    return names
+
+
 def properties(schema: dict[str, Any]) -> set[str]:
+    """The properties of ``schema``, with those the live spec added to it (the drift file):
+    the catalog carries both (``bulkops.api.live_fields``)."""
+    found = set().union(*(live_additions(name) for name in schema_names(schema)))
     schema = resolve(schema)
-    found = set(schema.get("properties", {}))
+    found |= set(schema.get("properties", {}))
     for part in schema.get("allOf", []):
         found |= properties(part)
     return found

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from openapi_spec import MISSING_REASON, spec_available
-from test_resources_spec import operation, resolve
+from openapi_spec import MISSING_REASON, live_additions, spec_available, ts_json_types
+from test_resources_spec import operation, resolve, schema_names
 
 from bulkops.api.resources import CATALOG
 
@@ -36,12 +36,19 @@ def json_types(schema: dict[str, Any]) -> set[str]:
     return found
 
 
-def update_dto_properties(method: str, path: str) -> dict[str, Any]:
+def update_dto_types(method: str, path: str) -> dict[str, str]:
+    """Field -> JSON types of an update DTO, with the fields the live spec added to it."""
     body = operation(method, path)["requestBody"]["content"]["application/json"]["schema"]
+    found = {
+        name: ts_json_types(ts)
+        for schema_name in schema_names(body)
+        for name, ts in live_additions(schema_name).items()
+    }
     schema = resolve(body)
-    found = dict(schema.get("properties", {}))
-    for part in schema.get("allOf", []):
-        found.update(resolve(part).get("properties", {}))
+    parts = [schema, *(resolve(part) for part in schema.get("allOf", []))]
+    for part in parts:
+        for name, prop in part.get("properties", {}).items():
+            found[name] = "|".join(sorted(json_types(prop)))
     return found
 
 
@@ -50,11 +57,7 @@ def update_dto_properties(method: str, path: str) -> dict[str, Any]:
 def test_every_update_field_has_the_spec_type(name: str) -> None:
     kind = CATALOG[name]
     assert kind.update_method is not None
-    spec_types = {
-        field: "|".join(sorted(json_types(schema)))
-        for field, schema in update_dto_properties(kind.update_method, kind.item_path).items()
-    }
-    assert dict(kind.update_types) == spec_types
+    assert dict(kind.update_types) == update_dto_types(kind.update_method, kind.item_path)
 
 
 def test_types_cover_exactly_the_update_fields() -> None:

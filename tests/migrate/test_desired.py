@@ -1,7 +1,13 @@
 """The desired state of a copy, and how it is compared with what the target holds."""
 
 from bulkops.migrate.compare import differing_fields, normalize_overrides, same
-from bulkops.migrate.desired import created_id, desired_state, remap_overrides, split_create
+from bulkops.migrate.desired import (
+    created_id,
+    desired_state,
+    remap_overrides,
+    split_create,
+    unknown_fields,
+)
 
 MAPPING = {("gates", "g1"): "g1_copy", ("segments", "s1"): "s1_copy"}
 
@@ -90,3 +96,24 @@ def test_override_documents_compare_without_order_or_empty_entries() -> None:
         "environmentOverrides": [{"environment": "s", "passingIDs": [], "failingIDs": []}],
     }
     assert normalize_overrides(a) == normalize_overrides(b)
+
+
+def test_live_fields_are_desired_and_only_fields_nobody_knows_are_unknown() -> None:
+    experiment = {
+        "id": "e1",
+        "name": "e1",
+        "turboMode": True,  # added by the live API: copied
+        "enabledNonProdEnvironments": ["staging"],
+        "isStale": True,  # added by the live API, read-only: neither copied nor unknown
+        "createdTime": 1,
+        "futureSetting": {"mode": "fast"},
+        "futureFlag": False,
+        "futureNull": None,
+        "futureEmpty": [],
+        "futureBlank": "",
+    }
+    desired = desired_state("experiments", experiment, target_id_of)
+    assert desired["turboMode"] is True and desired["enabledNonProdEnvironments"] == ["staging"]
+    assert "isStale" not in desired and "futureSetting" not in desired
+    assert unknown_fields("experiments", experiment) == ["futureSetting", "futureFlag"]
+    assert unknown_fields("gates", {"id": "g", "store0100Exposures": True}) == []
