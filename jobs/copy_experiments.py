@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from bulkops.jobs.copy_state import TARGET, CopyState, MissingSource
 from bulkops.jobs.experiment_copy import ExperimentCopy
 
+from bulkops.migrate.plan import uncopied_line
 from bulkops.run.job import Item, Job, JobConfigError, Operation, ReadContext, Skip, Source
 from bulkops.run.selection import Selection
 
@@ -108,3 +109,10 @@ class CopyExperiments(Job):
             state.keep(copy)
             for step in copy.steps:
                 yield step
+
+    def plan_meta(self) -> dict[str, Any]:
+        """``plan_lines``: the fields of copied entities that bulkops does not know (they are
+        not copied: the API refuses a property it does not know)."""
+        if self._state is None or not self._state.uncopied:
+            return {}
+        return {"plan_lines": [uncopied_line(self._state.uncopied)]}

@@ -7,6 +7,7 @@ source entities read. What a copy writes and how it compares are the migration's
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,8 @@ class CopyState:
     #: (kind, source ID) -> where it lands.
     mapped: dict[tuple[str, str], Mapped] = field(default_factory=dict)
     sources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: kind -> field -> copied entities holding a field bulkops does not know.
+    uncopied: dict[str, Counter[str]] = field(default_factory=dict)
 
     async def read_target(self, ctx: ReadContext) -> None:
         """List the target's entities of every kind a copy may need."""
@@ -61,6 +64,9 @@ class CopyState:
     def keep(self, copy: ExperimentCopy) -> None:
         """Record an experiment's copy, fully planned, for the experiments after it."""
         self.mapped.update(copy.mapped)
+        for (kind, _), names in copy.unknown.items():
+            for name in names:
+                self.uncopied.setdefault(kind, Counter())[name] += 1
         for kind, created in copy.created.items():
             self.target.setdefault(kind, {}).update(created)
             self.created.setdefault(kind, set()).update(created)

@@ -18,7 +18,7 @@ from typing import Any
 from bulkops.jobs.copy_state import TARGET, CopyState, Mapped, MissingSource
 
 from bulkops.api.resources import get_kind
-from bulkops.migrate.desired import desired_state, takes_id
+from bulkops.migrate.desired import desired_state, takes_id, unknown_fields
 from bulkops.migrate.graph import create_references
 from bulkops.migrate.idlists import has_id_list, plan_id_copy, read_ids
 from bulkops.migrate.mapping import copy_names
@@ -37,6 +37,8 @@ class ExperimentCopy:
     def __init__(self, state: CopyState, ctx: ReadContext, item_key: str) -> None:
         self.state, self.ctx, self.item_key = state, ctx, item_key
         self.mapped: dict[tuple[str, str], Mapped] = {}
+        #: (kind, source ID) -> its fields that bulkops does not know (and cannot copy).
+        self.unknown: dict[tuple[str, str], list[str]] = {}
         #: Entities this copy plans to create, by kind and target ID (kept if all of it plans).
         self.created: dict[str, dict[str, Entity]] = {}
         self.steps: list[Operation | Skip] = []
@@ -77,6 +79,7 @@ class ExperimentCopy:
         cyclic = self._cyclic.get((kind, source_id))
         placed = await self._place(kind, source_id, entity, tuple(depends), ids, cyclic)
         self.mapped[(kind, source_id)] = placed
+        self.unknown[(kind, source_id)] = unknown_fields(kind, entity)
         return placed
 
     def finish(self) -> None:

@@ -11,7 +11,7 @@ from bulkops.migrate.facts import CATALOG_KINDS, MIGRATED_KINDS
 from bulkops.migrate.mapping import IdMap
 from bulkops.run.job import Operation, Skip
 
-__all__ = ["Conflict", "MigrationPlan", "uncopied_text"]
+__all__ = ["Conflict", "MigrationPlan", "uncopied_line", "uncopied_text"]
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,16 @@ class MigrationPlan:
                 shown = ", ".join(f"{counts[k]} {w}" for k, w in words if counts[k])
                 lines.append(f"  {kind}: {shown}")
         if self.uncopied:
-            lines.append(
-                f"  not copied: {uncopied_text(self.uncopied)}: fields this version of bulkops "
-                "does not know (the API refuses them in a write); the copies lack them"
-            )
+            lines.append(f"  {uncopied_line(self.uncopied)}")
         return lines
+
+
+def uncopied_line(fields: Mapping[str, Counter[str]]) -> str:
+    """The plan's line about fields of copied entities that bulkops does not know."""
+    return (
+        f"not copied: {uncopied_text(fields)}: fields this version of bulkops does not know "
+        "(the API refuses them in a write); the copies lack them"
+    )
 
 
 def uncopied_text(fields: Mapping[str, Counter[str]]) -> str:

@@ -174,3 +174,31 @@ def test_a_stale_gate_is_created_as_temporary(emulator, tmp_path: Path) -> None:
     converges(emulator, tmp_path / "state", *COPY, env=TARGET_ENV)
     assert entities(emulator, "gates", "target")["old_gate"]["type"] == "TEMPORARY"
     assert "checkout_old" in entities(emulator, "experiments", "target")
+
+
+def test_live_fields_are_copied_and_unknown_ones_named_in_the_plan(
+    emulator, tmp_path: Path
+) -> None:
+    # turboMode and enabledNonProdEnvironments: the live API's (bulkops.api.live_fields);
+    # futureSetting and newFlag: fields no version of the spec bulkops knows has
+    source = {
+        "entities": {
+            "gates": [gate("beta_gate", newFlag=True)],
+            "experiments": [
+                experiment(
+                    "checkout_new",
+                    targetingGateID="beta_gate",
+                    turboMode=True,
+                    enabledNonProdEnvironments=["staging"],
+                    futureSetting={"mode": "fast"},
+                )
+            ],
+        }
+    }
+    emulator.load({"format": "bulkops-snapshot/1", "projects": {"default": source}})
+    first = converges(emulator, tmp_path / "state", *COPY, env=TARGET_ENV)
+    assert "not copied: experiments.futureSetting (1), gates.newFlag (1)" in first.stderr
+    copied = entities(emulator, "experiments", "target")["checkout_new"]
+    assert copied["turboMode"] is True and copied["enabledNonProdEnvironments"] == ["staging"]
+    assert "futureSetting" not in copied
+    assert "newFlag" not in entities(emulator, "gates", "target")["beta_gate"]
