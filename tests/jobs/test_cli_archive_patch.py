@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 from clihelp import bulkops, cli_env
 from job_fakes import gate
-from jobcli import converges, entities, planned, run_id, run_job, seed, sent, two_projects
+from jobcli import (
+    converges,
+    entities,
+    experiment,
+    planned,
+    run_id,
+    run_job,
+    seed,
+    sent,
+    two_projects,
+)
 
 from bulkops.testing import EmulatorConfig
 
@@ -190,6 +200,20 @@ def test_patch_merge_file(emulator, tmp_path: Path) -> None:
     assert planned(first.stderr) == 2
     gates = entities(emulator, "gates")
     assert [gates[k]["tags"] for k in ("a1", "a2", "b1")] == [["fleet"], ["fleet"], []]
+
+
+def test_patch_sets_a_field_only_the_live_api_has(emulator, tmp_path: Path) -> None:
+    # turboMode is not in the 2025-10 spec snapshot; the live API (2026-03) takes it
+    seed(emulator, experiments=[experiment("exp_a"), experiment("exp_b", turboMode=True)])
+    first = converges(
+        emulator, tmp_path / "state", "patch", "--kind", "experiments", "--set", "turboMode=true"
+    )
+    assert planned(first.stderr) == 1
+    assert {e["turboMode"] for e in entities(emulator, "experiments").values()} == {True}
+    wrong = run_job(
+        emulator, tmp_path / "state", "patch", "--kind", "experiments", "--set", "turboMode=on"
+    )
+    assert wrong.returncode == 2 and "turboMode is a boolean" in wrong.stderr, wrong.stderr
 
 
 @pytest.mark.parametrize(
