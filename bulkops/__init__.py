@@ -12,22 +12,25 @@ Layout (see ``../shared/STYLE.md`` for the house rules):
 - ``bulkops.errors``   every error bulkops raises, as one tree.
 
 From Python: ``bulkops.run_job(...)`` / ``await bulkops.arun_job(...)``, ``resume_run``,
-``revert_run`` (see ``bulkops.run.python_api`` and docs/python-api.md).
+``revert_run``, ``verify_run`` (see ``bulkops.run.python_api`` and docs/python-api.md).
 """
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bulkops.errors import BulkopsError
+    from bulkops.migrate.verify import VerifyResult
     from bulkops.run.python_api import (
         JobResult,
         aresume_run,
         arevert_run,
         arun_job,
+        averify_run,
         build_job,
         resume_run,
         revert_run,
         run_job,
+        verify_run,
     )
     from bulkops.run.states import ExitCode
 
@@ -37,14 +40,17 @@ __all__ = [
     "BulkopsError",
     "ExitCode",
     "JobResult",
+    "VerifyResult",
     "__version__",
     "aresume_run",
     "arevert_run",
     "arun_job",
+    "averify_run",
     "build_job",
     "resume_run",
     "revert_run",
     "run_job",
+    "verify_run",
 ]
 
 
@@ -52,16 +58,19 @@ __all__ = [
 _LAZY = {
     "BulkopsError": "bulkops.errors",
     "ExitCode": "bulkops.run.states",
+    "VerifyResult": "bulkops.migrate.verify",
     **dict.fromkeys(
         (
             "JobResult",
             "arevert_run",
             "aresume_run",
             "arun_job",
+            "averify_run",
             "build_job",
             "resume_run",
             "revert_run",
             "run_job",
+            "verify_run",
         ),
         "bulkops.run.python_api",
     ),

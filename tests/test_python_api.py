@@ -39,7 +39,9 @@ def emulator_config() -> EmulatorConfig:
         "format": "bulkops-snapshot/1",
         "projects": {"default": {"entities": {"gates": gates}}},
     }
-    return EmulatorConfig(mutation_limits=UNMETERED, seed=snapshot)
+    # "prod": the target of the docs' migration example (STATSIG_PROD_CONSOLE_API_KEY)
+    projects = {"default": "console-local", "prod": "console-prod"}
+    return EmulatorConfig(projects=projects, mutation_limits=UNMETERED, seed=snapshot)
 
 
 @pytest.fixture
@@ -171,6 +173,9 @@ def test_every_python_example_of_the_docs_runs(emulator: RunningEmulator, tmp_pa
         os.environ,
         STATSIG_CONSOLE_API_KEY=emulator.api_key(),
         STATSIG_CONSOLE_API_URL=emulator.base_url,
+        STATSIG_PROD_CONSOLE_API_KEY=emulator.api_key("prod"),
+        STATSIG_PROD_CONSOLE_API_URL=emulator.base_url,
+        BULKOPS_MUTATION_LIMITS="1000000/1s",
         BULKOPS_STATE_DIR=str(tmp_path / "state"),
         PYTHONPATH=str(REPO),
     )

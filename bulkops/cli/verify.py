@@ -13,15 +13,15 @@ run, not a migrate run, missing key), 4 the API refused a key or failed.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from typing import Any
 
 import anyio
 import orjson
 
 from bulkops.api.errors import ApiError, AuthError, ConfigError
 from bulkops.cli import fail, options
-from bulkops.run import ExitCode, JournalError, Lifecycle, RunMeta, StateDir, key_hint
+from bulkops.run import ExitCode, JournalError
 
 __all__ = ["register"]
 
@@ -52,39 +52,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     """`bulkops verify RUN_ID`: print every difference; 0 when none."""
     from bulkops.migrate.plan import uncopied_text
-    from bulkops.migrate.verify import run_id_map
+    from bulkops.migrate.verify_run import verify_run
 
+    check = functools.partial(
+        verify_run, options.run_settings(args), args.run_id, concurrency=args.concurrency
+    )
     try:
-        journal = StateDir(options.state_dir(args)).open_readonly(args.run_id)
+        result = anyio.run(check)
     except (ConfigError, JournalError) as exc:
         return fail(ExitCode.USAGE, str(exc))
-    try:
-        meta = journal.meta()
-        if meta.get("job") != "migrate":
-            raise ConfigError(
-                f"run {args.run_id} is a {meta.get('job')!r} run, not a migrate run: "
-                "verify compares what `bulkops run migrate` mapped"
-            )
-        id_map = run_id_map(journal)
-        source, target = _connections(args, meta)
-    except (ConfigError, JournalError) as exc:
-        return fail(ExitCode.USAGE, str(exc))
-    finally:
-        journal.close()
-    try:
-        result = anyio.run(_compare, source, target, id_map, args.concurrency)
     except AuthError as exc:
         return fail(ExitCode.FATAL, str(exc))
     except ApiError as exc:
         return fail(ExitCode.FATAL, f"the API failed while reading: {exc}")
     if args.json:
-        doc = {
-            "run_id": args.run_id,
-            "compared": result.compared,
-            "differences": [d.to_dict() for d in result.differences],
-            "not_compared": {kind: dict(c) for kind, c in result.not_compared.items()},
-        }
-        print(orjson.dumps(doc).decode())
+        print(orjson.dumps({"run_id": args.run_id, **result.to_dict()}).decode())
     else:
         for difference in result.differences:
             print(difference)
@@ -100,28 +82,4 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"{count} difference(s)",
             file=sys.stderr,
         )
-    return ExitCode.FAILED if result.differences else ExitCode.OK
-
-
-def _connections(args: argparse.Namespace, meta: dict[str, Any]) -> tuple[Any, Any]:
-    """The source (project or the run's snapshot file) and target connections, not entered,
-    resolved as ``bulkops resume`` resolves the run's (its URLs, its named projects)."""
-    from bulkops.api import ConsoleClient
-
-    conns, own = Lifecycle(options.run_settings(args)).run_connections(RunMeta.from_dict(meta))
-
-    def client(name: str) -> Any:
-        if name in own:
-            return own[name]
-        c = conns[name]
-        hint = c.key_source or ("" if name == "source" else key_hint(name))
-        return ConsoleClient(c.api_key, c.base_url, key_hint=hint)
-
-    return client("source"), client("target")
-
-
-async def _compare(source: Any, target: Any, id_map: Any, limit: int) -> Any:
-    from bulkops.migrate.verify import verify_mapping
-
-    async with source, target:
-        return await verify_mapping(source, target, id_map, limit=limit)
+    return ExitCode.OK if result.ok else ExitCode.FAILED

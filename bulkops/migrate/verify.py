@@ -83,6 +83,19 @@ class VerifyResult:
     differences: list[Difference] = field(default_factory=list)
     not_compared: dict[str, Counter[str]] = field(default_factory=dict)
 
+    @property
+    def ok(self) -> bool:
+        """True when the target holds what the source holds (no difference)."""
+        return not self.differences
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"compared", "differences": [...], "not_compared": {kind: {field: n}}}`` (JSON)."""
+        return {
+            "compared": self.compared,
+            "differences": [d.to_dict() for d in self.differences],
+            "not_compared": {kind: dict(c) for kind, c in self.not_compared.items()},
+        }
+
 
 def _shown(value: Any, width: int = 120) -> str:
     import orjson

@@ -1,4 +1,5 @@
-"""Driving bulkops from Python: ``run_job``, ``resume_run``, ``revert_run`` (and ``a``-versions).
+"""Driving bulkops from Python: ``run_job``, ``resume_run``, ``revert_run``, ``verify_run`` (and
+``a``-versions).
 
 For Airflow, Dagster, a notebook or a CI script: the same journal, budget, confirmation and
 exit codes as the CLI, with keyword arguments instead of flags::
@@ -18,7 +19,9 @@ exit codes as the CLI, with keyword arguments instead of flags::
   ``STATSIG_TARGET_CONSOLE_API_KEY``/``_URL``);
 - ``confirm``: nothing is sent unless it is True, or a callable that gets the plan summary and
   returns True (the plan is kept either way: ``resume_run(run_id, confirm=True)`` sends it);
-- ``dry_run=True`` plans only; the result's ``changes()`` lists what would change.
+- ``dry_run=True`` plans only; the result's ``changes()`` lists what would change;
+- ``verify_run(run_id)`` compares the source and target of a migrate run (``bulkops verify``)
+  and returns a ``VerifyResult`` (``ok``, ``differences``, ``not_compared``).
 
 The ``a``-versions are coroutines for code already in an event loop (a notebook cell:
 ``await bulkops.arun_job(...)``). Nothing here prints; events go to the ``bulkops.run`` logger.
@@ -33,11 +36,12 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec, TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack, cast
 
 import anyio
 
 from bulkops.api.budget import Budget
+from bulkops.api.config import DEFAULT_READ_CONCURRENCY
 from bulkops.errors import ConfigError, JobConfigError, NotConfirmedError
 from bulkops.redaction import redact
 from bulkops.run.hooks import LoggingHooks, RunHooks
@@ -51,19 +55,25 @@ from bulkops.run.results import PlanSummary, RunOutcome
 from bulkops.run.settings import RunSettings
 from bulkops.run.states import ExitCode
 
+if TYPE_CHECKING:
+    from bulkops.migrate.verify import VerifyResult
+
 __all__ = [
     "JobResult",
     "RunOptions",
     "aresume_run",
     "arevert_run",
     "arun_job",
+    "averify_run",
     "build_job",
     "resume_run",
     "revert_run",
     "run_job",
+    "verify_run",
 ]
 
 P = ParamSpec("P")
+T = TypeVar("T")
 Confirm = bool | Callable[[PlanSummary], bool]
 JobLike = str | type[Job] | Job
 
@@ -276,12 +286,25 @@ async def arevert_run(
     return _result(await lifecycle.revert(run_id, force=force, new_run_id=new_run_id), settings)
 
 
-def _blocking(coroutine: Callable[P, Awaitable[JobResult]]) -> Callable[P, JobResult]:
+async def averify_run(run_id: str, **run: Unpack[RunOptions]) -> VerifyResult:
+    """Compare the source and target of migrate run ``run_id`` field by field, as ``bulkops
+    verify`` does: ``result.ok`` when the target holds what the source holds, else
+    ``result.differences``; ``result.not_compared``: fields bulkops does not know. Reads
+    ``read_concurrency`` at a time. Raises ``ConfigError`` (no such run, not a migrate run, a
+    key missing), ``JournalError``, ``AuthError`` or ``ApiError``; sends nothing.
+    """
+    from bulkops.migrate.verify_run import verify_run as verify
+
+    limit = run.get("read_concurrency") or DEFAULT_READ_CONCURRENCY
+    return await verify(_settings(run), run_id, concurrency=limit)
+
+
+def _blocking(coroutine: Callable[P, Awaitable[T]]) -> Callable[P, T]:
     """The same call, for code that is not in an event loop (scripts, Airflow tasks)."""
     name = coroutine.__name__.removeprefix("a")
 
     @functools.wraps(coroutine)
-    def call(*args: P.args, **kwargs: P.kwargs) -> JobResult:
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -299,3 +322,4 @@ def _blocking(coroutine: Callable[P, Awaitable[JobResult]]) -> Callable[P, JobRe
 run_job = _blocking(arun_job)
 resume_run = _blocking(aresume_run)
 revert_run = _blocking(arevert_run)
+verify_run = _blocking(averify_run)

@@ -107,12 +107,21 @@ def sync_usage(budget: MutationBudget) -> None:
     bulkops.run_job(AddTag({"where": ["tag=qa"]}), dry_run=True)
     spec, job = bulkops.build_job("patch", {"kind": "gates", "set": ["isEnabled=false"]})
     del spec, job
+    migration = bulkops.run_job("migrate", to="prod", keys={"target": "console-..."})
+    if migration.run_id is not None:
+        check: bulkops.VerifyResult = bulkops.verify_run(migration.run_id, read_concurrency=8)
+        verified_ok: bool = check.ok
+        fields: str = ", ".join(d.field for d in check.differences)
+        unknown: dict[str, int] = dict(check.not_compared.get("gates", {}))
+        del verified_ok, fields, unknown
 
 
 async def async_usage() -> None:
     result: JobResult = await bulkops.arun_job("archive-stale-gates", older_than="90d")
     await bulkops.aresume_run(result.run_id, confirm=True)
     await bulkops.arevert_run("run-1", new_run_id="undo-1", hooks=LoggingHooks())
+    verified: bulkops.VerifyResult = await bulkops.averify_run("run-1", state_dir="state")
+    del verified
     outcome: RunOutcome = await Lifecycle(RunSettings(yes=True), RunHooks()).start(
         "add-tag", AddTag({})
     )
