@@ -12,7 +12,7 @@ Layout (see ``../shared/STYLE.md`` for the house rules):
 - ``bulkops.errors``   every error bulkops raises, as one tree.
 
 From Python: ``bulkops.run_job(...)`` / ``await bulkops.arun_job(...)``, ``resume_run``,
-``revert_run``, ``verify_run`` (see ``bulkops.run.python_api`` and docs/python-api.md).
+``revert_run``, ``verify_run``, ``export_project`` (see ``bulkops.run.python_api`` and docs/python-api.md).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -22,11 +22,13 @@ if TYPE_CHECKING:
     from bulkops.migrate.verify import VerifyResult
     from bulkops.run.python_api import (
         JobResult,
+        aexport_project,
         aresume_run,
         arevert_run,
         arun_job,
         averify_run,
         build_job,
+        export_project,
         resume_run,
         revert_run,
         run_job,
@@ -42,11 +44,13 @@ __all__ = [
     "JobResult",
     "VerifyResult",
     "__version__",
+    "aexport_project",
     "aresume_run",
     "arevert_run",
     "arun_job",
     "averify_run",
     "build_job",
+    "export_project",
     "resume_run",
     "revert_run",
     "run_job",
@@ -62,11 +66,13 @@ _LAZY = {
     **dict.fromkeys(
         (
             "JobResult",
+            "aexport_project",
             "arevert_run",
             "aresume_run",
             "arun_job",
             "averify_run",
             "build_job",
+            "export_project",
             "resume_run",
             "revert_run",
             "run_job",

@@ -183,6 +183,7 @@ def test_every_python_example_of_the_docs_runs(emulator: RunningEmulator, tmp_pa
         done = subprocess.run(
             [sys.executable, "-c", block],
             env=env,
+            cwd=tmp_path,  # an example may write a file (export_project)
             capture_output=True,
             text=True,
             timeout=120,

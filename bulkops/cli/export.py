@@ -10,6 +10,7 @@ The file is a ``bulkops-snapshot/1`` document (``bulkops emulator --seed FILE`` 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import anyio
 from bulkops.api.errors import ApiError, AuthError, ConfigError
 from bulkops.cli import fail, options
 from bulkops.errors import shown
-from bulkops.run import ExitCode, ProjectsFile, key_hint, resolve_connections
+from bulkops.run import ExitCode, RunSettings
 
 __all__ = ["register"]
 
@@ -59,48 +60,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """`bulkops export --out FILE`: stream the project into FILE."""
-    from bulkops.api import ConsoleClient
-    from bulkops.migrate.export import EXPORT_KINDS, export_snapshot
-    from bulkops.migrate.facts import parse_kinds
+    from bulkops.migrate.export_run import export_project
 
     out = Path(args.out)
+    settings = RunSettings(
+        keys={"source": args.source_api_key},
+        base_urls={"source": args.source_base_url},
+        projects_file=args.projects_file,
+    )
+    run = functools.partial(
+        export_project,
+        settings,
+        out,
+        kinds=args.kinds,
+        project=args.project,
+        concurrency=args.concurrency,
+    )
     try:
-        kinds = parse_kinds(args.kinds, EXPORT_KINDS)
-        named = {"source": args.project} if args.project else {}
-        settings = resolve_connections(
-            ["source"],
-            keys={"source": args.source_api_key},
-            base_urls={"source": args.source_base_url},
-            named=named,
-            projects_file=ProjectsFile.find(args.projects_file),
-        )["source"]
-        _check_out(out)
-    except (ConfigError, ValueError) as exc:
+        stats = anyio.run(run)
+    except ConfigError as exc:
         return fail(ExitCode.USAGE, str(exc))
-
-    async def export() -> str:
-        async with ConsoleClient(settings.api_key, settings.base_url) as client:
-            stats = await export_snapshot(client, out, kinds=kinds, limit=args.concurrency)
-        return stats.describe()
-
-    try:
-        written = anyio.run(export)
     except AuthError as exc:
-        return fail(ExitCode.FATAL, f"{exc} (check {settings.key_source or key_hint('source')})")
+        return fail(ExitCode.FATAL, str(exc))
     except ApiError as exc:
         return fail(ExitCode.FATAL, f"the API failed during the export, nothing written: {exc}")
     except OSError as exc:
         return fail(ExitCode.USAGE, f"cannot write {shown(out)}: {exc.strerror or exc}")
-    print(f"exported {written} to {shown(out)}", file=sys.stderr)
+    print(f"exported {stats.describe()} to {shown(out)}", file=sys.stderr)
     return ExitCode.OK
-
-
-def _check_out(out: Path) -> None:
-    """ConfigError unless ``out`` names a file that could be written in an existing dir."""
-    try:
-        if not out.name or out.is_dir():
-            raise ConfigError(f"cannot write {shown(out)}: give the path of a file (--out FILE)")
-        if not out.parent.is_dir():
-            raise ConfigError(f"cannot write {shown(out)}: {shown(out.parent)} is not a directory")
-    except OSError as exc:  # a name too long, a loop of links
-        raise ConfigError(f"cannot write {shown(out)}: {exc.strerror or exc}") from None

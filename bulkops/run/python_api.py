@@ -21,7 +21,8 @@ exit codes as the CLI, with keyword arguments instead of flags::
   returns True (the plan is kept either way: ``resume_run(run_id, confirm=True)`` sends it);
 - ``dry_run=True`` plans only; the result's ``changes()`` lists what would change;
 - ``verify_run(run_id)`` compares the source and target of a migrate run (``bulkops verify``)
-  and returns a ``VerifyResult`` (``ok``, ``differences``, ``not_compared``).
+  and returns a ``VerifyResult`` (``ok``, ``differences``, ``not_compared``);
+  ``export_project(out)`` writes a snapshot of the project (``bulkops export``).
 
 The ``a``-versions are coroutines for code already in an event loop (a notebook cell:
 ``await bulkops.arun_job(...)``). Nothing here prints; events go to the ``bulkops.run`` logger.
@@ -56,16 +57,19 @@ from bulkops.run.settings import RunSettings
 from bulkops.run.states import ExitCode
 
 if TYPE_CHECKING:
+    from bulkops.migrate.export import ExportStatistics
     from bulkops.migrate.verify import VerifyResult
 
 __all__ = [
     "JobResult",
     "RunOptions",
+    "aexport_project",
     "aresume_run",
     "arevert_run",
     "arun_job",
     "averify_run",
     "build_job",
+    "export_project",
     "resume_run",
     "revert_run",
     "run_job",
@@ -299,6 +303,26 @@ async def averify_run(run_id: str, **run: Unpack[RunOptions]) -> VerifyResult:
     return await verify(_settings(run), run_id, concurrency=limit)
 
 
+async def aexport_project(
+    out: str | Path,
+    *,
+    kinds: str | Sequence[str] | None = None,
+    project: str | None = None,
+    **run: Unpack[RunOptions],
+) -> ExportStatistics:
+    """Write a complete snapshot of the project to ``out`` (``bulkops export``): every kind, or
+    ``kinds``; the default connection, or named ``project``. Streamed (memory does not grow
+    with the project); ``out`` appears only once complete. Returns what was written
+    (``entities``, ``id_lists``, ``ids``, ``describe()``). Raises ``ConfigError`` before any
+    read (unknown kind, no key, a path that cannot be a file), ``AuthError``/``ApiError``
+    (nothing written) or ``OSError``.
+    """
+    from bulkops.migrate.export_run import export_project as export
+
+    limit = run.get("read_concurrency") or DEFAULT_READ_CONCURRENCY
+    return await export(_settings(run), out, kinds=kinds, project=project, concurrency=limit)
+
+
 def _blocking(coroutine: Callable[P, Awaitable[T]]) -> Callable[P, T]:
     """The same call, for code that is not in an event loop (scripts, Airflow tasks)."""
     name = coroutine.__name__.removeprefix("a")
@@ -323,3 +347,4 @@ run_job = _blocking(arun_job)
 resume_run = _blocking(aresume_run)
 revert_run = _blocking(arevert_run)
 verify_run = _blocking(averify_run)
+export_project = _blocking(aexport_project)

@@ -114,6 +114,10 @@ def sync_usage(budget: MutationBudget) -> None:
         fields: str = ", ".join(d.field for d in check.differences)
         unknown: dict[str, int] = dict(check.not_compared.get("gates", {}))
         del verified_ok, fields, unknown
+    written = bulkops.export_project("backup.json", kinds=["gates"], project="staging")
+    count: int = written.entities.get("gates", 0) + written.ids
+    line: str = written.describe()
+    del count, line
 
 
 async def async_usage() -> None:
@@ -121,6 +125,7 @@ async def async_usage() -> None:
     await bulkops.aresume_run(result.run_id, confirm=True)
     await bulkops.arevert_run("run-1", new_run_id="undo-1", hooks=LoggingHooks())
     verified: bulkops.VerifyResult = await bulkops.averify_run("run-1", state_dir="state")
+    await bulkops.aexport_project(Path("backup.json"), kinds="gates,segments", read_concurrency=4)
     del verified
     outcome: RunOutcome = await Lifecycle(RunSettings(yes=True), RunHooks()).start(
         "add-tag", AddTag({})

@@ -1,10 +1,12 @@
-"""``bulkops.verify_run``: the Python door to ``bulkops verify``, on a migrate run of the sample."""
+"""``bulkops.verify_run`` and ``bulkops.export_project``: the Python doors to ``bulkops verify``
+and ``bulkops export``, on the migration sample."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from migcli import SOURCE_KEY, TARGET_KEY, api, seed, two_projects
 
@@ -79,3 +81,46 @@ async def test_averify_run_in_an_event_loop(
     assert (await bulkops.averify_run(run.run_id, **where)).ok
     with pytest.raises(ConfigError, match="await bulkops.averify_run"):
         bulkops.verify_run(run.run_id, **where)
+
+
+def test_export_project_writes_the_snapshot_a_migration_can_start_from(
+    emulator: RunningEmulator, where: dict[str, Any], tmp_path: Path
+) -> None:
+    seed(emulator)
+    out = tmp_path / "staging.json"
+    stats = bulkops.export_project(out, **where)
+    assert stats.entities["gates"] == 122 and stats.id_lists == 7, stats.describe()
+    snapshot = orjson.loads(out.read_bytes())
+    assert snapshot["format"] == "bulkops-snapshot/1" and len(snapshot["entities"]["gates"]) == 122
+
+    only = bulkops.export_project(tmp_path / "gates.json", kinds=["gates"], **where)
+    assert list(only.entities) == ["gates"]
+
+    run = bulkops.run_job("migrate", to="prod", from_snapshot=str(out), confirm=True, **where)
+    assert run.ok and run.run_id is not None, run.message
+    assert bulkops.verify_run(run.run_id, **where).ok
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        ({"kinds": "gates,flags"}, "unknown kind"),
+        ({"out": "missing-dir/x.json"}, "is not a directory"),
+        ({"api_key": None, "project": "nowhere"}, "STATSIG_NOWHERE_CONSOLE_API_KEY"),
+    ],
+)
+def test_export_project_refuses_before_reading(
+    emulator: RunningEmulator,
+    where: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    call: dict[str, Any],
+    message: str,
+) -> None:
+    monkeypatch.delenv("STATSIG_CONSOLE_API_KEY", raising=False)
+    monkeypatch.delenv("STATSIG_NOWHERE_CONSOLE_API_KEY", raising=False)
+    emulator.reset_counters()
+    out = tmp_path / call.pop("out", "x.json")
+    with pytest.raises(ConfigError, match=message):
+        bulkops.export_project(out, **{**where, **call})
+    assert not out.exists() and emulator.stats()["total_requests"] == 0
