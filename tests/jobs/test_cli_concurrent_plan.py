@@ -48,9 +48,10 @@ def test_shuffled_latencies_give_the_same_plan(tmp_path: Path) -> None:
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    # Planning reads 80 override documents, 4 at a time, 50 ms each: about a second of planning.
+    # Planning reads 80 override documents, 4 at a time, 200 ms each: about 4 s of planning,
+    # so a Ctrl-C after 20 reads comes while it plans even on a loaded machine.
     return EmulatorConfig(
-        mutation_limits=UNMETERED, faults=FaultPlan(latency=0.05, methods=("GET",))
+        mutation_limits=UNMETERED, faults=FaultPlan(latency=0.2, methods=("GET",))
     )
 
 
@@ -85,6 +86,7 @@ def test_ctrl_c_during_a_concurrent_plan_leaves_a_run_that_resume_replans(
     assert "interrupted: resume with `bulkops resume p1`" in err
     assert emulator.mutation_log() == []
     assert _phase(tmp_path / "state", "p1") == "listing"
+    emulator.clear_faults()
     done = bulkops("resume", "p1", "--yes", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "80 operation(s) to send" in done.stderr

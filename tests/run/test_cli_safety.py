@@ -29,7 +29,7 @@ def env(emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
 def test_sigint_stops_cleanly_with_exit_3_and_resume_finishes(
     emulator: RunningEmulator, env: dict
 ) -> None:
-    emulator.set_faults(latency=0.02)
+    emulator.set_faults(latency=0.2)  # 40 mutations, 2 at a time: 4 s, SIGINT comes first
     child = spawn(
         "run", JOBFILE, "--count", "40", "--yes", "--run-id", "r1", "--concurrency", "2", env=env
     )
