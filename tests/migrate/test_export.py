@@ -77,3 +77,15 @@ def test_an_export_that_fails_midway_leaves_no_file(emulator, tmp_path: Path) ->
     assert done.returncode == 4, done.stderr
     assert out.read_text() == "the previous export"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_project_exports_a_named_project_with_its_own_key(emulator, tmp_path: Path) -> None:
+    env = cli_env(emulator, tmp_path / "state")
+    key, url = env.pop("STATSIG_CONSOLE_API_KEY"), env.pop("STATSIG_CONSOLE_API_URL")
+    named = {**env, "STATSIG_MAIN_CONSOLE_API_KEY": key, "STATSIG_MAIN_CONSOLE_API_URL": url}
+    out = tmp_path / "main.json"
+    done = bulkops("export", "--out", str(out), "--project", "main", env=named)
+    assert done.returncode == 0, done.stderr
+    assert len(orjson.loads(out.read_bytes())["entities"]["gates"]) == 122
+    missing = bulkops("export", "--out", str(out), "--project", "nowhere", env=named)
+    assert missing.returncode == 2 and "STATSIG_NOWHERE_CONSOLE_API_KEY" in missing.stderr
