@@ -176,11 +176,13 @@ async def test_mutations_at_the_policy_rate_draw_no_429(
     assert scaled_emulator.stats()["projects"]["default"]["rate_limited"] == 0
     assert outcome.sent == n
     # Correctness of the pacing, not machine speed: the N-th send cannot happen before T(N),
-    # and a budget that loses no window turn finishes less than half a turn (of the 10 s
-    # window, scaled) after it, even on a loaded machine. The ratio targets (<= 1.1 / 1.05 of
-    # T(N)) are measured side by side in benchmarks/mutation_budget.py, not here.
+    # and a budget that loses no window turn finishes less than one turn (of the 10 s window,
+    # scaled) after it; a lost turn would start the last batch a whole turn late. (Half a
+    # turn was exceeded once by 0.14 s on 2 cores shared with 2 busy processes.) The ratio
+    # targets (<= 1.1 / 1.05 of T(N)) are measured side by side in
+    # benchmarks/mutation_budget.py, not here.
     turn = 10.0 * SCALE
-    assert lower_bound(n) <= outcome.makespan < lower_bound(n) + turn / 2
+    assert lower_bound(n) <= outcome.makespan < lower_bound(n) + turn
     assert budget.statistics().total_sent == n
 
 

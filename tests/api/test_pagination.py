@@ -241,6 +241,7 @@ async def test_200k_items_stream_in_bounded_memory(serve, api_key) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(240)  # 25 s alone, over 60 s beside 2 busy processes: it tests memory
 async def test_a_million_items_stream_in_the_same_memory(serve, api_key) -> None:
     peak = await _stream_and_measure(serve, api_key, 1_000_000)
     assert peak < 15_000_000  # the same bound as for 200k: memory does not grow with N
