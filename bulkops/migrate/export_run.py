@@ -20,7 +20,7 @@ from bulkops.run.connections import ConnectionSettings, key_hint, resolve_connec
 from bulkops.run.projects import ProjectsFile
 from bulkops.run.settings import RunSettings
 
-__all__ = ["check_out", "export_project", "export_source"]
+__all__ = ["export_project"]
 
 
 async def export_project(
@@ -41,14 +41,14 @@ async def export_project(
 
     path = Path(out)
     wanted = _kinds(kinds)
-    check_out(path)
-    source = export_source(settings, project)
+    _check_out(path)
+    source = _source(settings, project)
     hint = source.key_source or key_hint("source")
     async with ConsoleClient(source.api_key, source.base_url, key_hint=hint) as client:
         return await export_snapshot(client, path, kinds=wanted, limit=concurrency)
 
 
-def export_source(settings: RunSettings, project: str | None = None) -> ConnectionSettings:
+def _source(settings: RunSettings, project: str | None = None) -> ConnectionSettings:
     """The connection an export reads: the default one, or named ``project``."""
     return resolve_connections(
         ["source"],
@@ -67,7 +67,7 @@ def _kinds(kinds: str | Iterable[str] | None) -> tuple[str, ...]:
         raise ConfigError(str(exc)) from None
 
 
-def check_out(out: Path) -> None:
+def _check_out(out: Path) -> None:
     """ConfigError unless ``out`` names a file that could be written in an existing dir."""
     try:
         if not out.name or out.is_dir():

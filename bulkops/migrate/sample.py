@@ -11,8 +11,8 @@ single-project ``bulkops-snapshot/1`` document that ``bulkops emulator --seed`` 
   that name each other, ``STALE`` and disabled ones, override documents on some;
 - dynamic configs whose rules name gates and segments; layers with parameters;
 - experiments in every status, with targeting gates, layers and override documents that force
-  gates and segments into groups, some with fields only the live API has; holdouts naming gates, experiments, layers and a targeting
-  gate, some with overrides;
+  gates and segments into groups, some with fields only the live API has; holdouts naming
+  gates, experiments, layers and a targeting gate, some with overrides;
 - a name shared by three kinds (a gate, a dynamic config and an experiment named ``checkout``).
 
 :func:`half_populated` turns a copy of it into a target project that already holds about half
